@@ -1,0 +1,58 @@
+# Bemakers integration hub: local development targets.
+# `make demo` runs the main job on the local stack; `make test` runs every check.
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export PYTHONPATH := shared:.
+
+.PHONY: demo test unit integration contract lint typecheck cfn-lint sam-validate sam-build clean
+
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m hubctl demo
+
+test: lint typecheck cfn-lint sam-validate sam-build
+	$(PY) -m pytest
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration
+
+contract: $(VENV)/.installed
+	$(PY) -m pytest tests/contract
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check shared functions hubctl tests
+	$(VENV)/bin/ruff format --check shared functions hubctl tests
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+cfn-lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+
+sam-validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --region eu-west-1
+
+sam-build: $(SAM_VENV)/.installed
+	$(SAM) build --region eu-west-1
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""hubctl: the Bemakers hub's operator and developer CLI.
+
+    hubctl demo                          run the main job end to end on the local stack
+    hubctl replay FILE...                send webhook delivery files through the local stack
+    hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
+    hubctl connections apply FILE        validate a connections file and write it to the connections table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hubctl import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hubctl", description="Operate and develop the Bemakers integration hub.")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+
+    demo = subcommands.add_parser("demo", help="run the sample deliveries end to end against loopback sandboxes")
+    demo.add_argument("--log-level", default="WARNING", help="the functions' log level (default WARNING)")
+    demo.set_defaults(run=commands.demo)
+
+    replay = subcommands.add_parser("replay", help="send webhook delivery files through the local stack")
+    replay.add_argument("files", nargs="+", help="delivery files: JSON with `headers` and `body`")
+    replay.add_argument("--connection", default="demo-brewery", help="connection id in the webhook path")
+    replay.add_argument("--as-is", action="store_true", help="send the files' own signature headers unchanged")
+    replay.add_argument("--json", action="store_true", help="print a machine-readable report")
+    replay.add_argument("--dump-sandbox", metavar="DIR", help="write every request each sandbox received to DIR")
+    replay.add_argument("--log-level", default="WARNING", help="the functions' log level (default WARNING)")
+    replay.set_defaults(run=commands.replay)
+
+    invoke = subcommands.add_parser("invoke", help="invoke one function with one event file")
+    invoke.add_argument("function", help="logical id (WebhookFunction) or folder name (webhook)")
+    invoke.add_argument("event", help="event file shaped as AWS delivers it (see events/)")
+    invoke.add_argument(
+        "--no-resign",
+        action="store_true",
+        help="send a webhook event's signature as it is in the file instead of signing it afresh",
+    )
+    invoke.add_argument("--log-level", default="INFO", help="the function's log level (default INFO)")
+    invoke.set_defaults(run=commands.invoke)
+
+    connections = subcommands.add_parser("connections", help="manage connections")
+    connection_commands = connections.add_subparsers(dest="connections_command", required=True)
+    apply = connection_commands.add_parser("apply", help="validate FILE and write its connections")
+    apply.add_argument("file", help="connections YAML file; ${VAR} is filled in from the environment")
+    apply.add_argument(
+        "--table", help="connections table name (default: $CONNECTIONS_TABLE, or the stack output)"
+    )
+    apply.add_argument("--region", help="AWS region (default: the AWS SDK's configured region)")
+    apply.add_argument("--endpoint-url", help="AWS endpoint URL, e.g. a moto server on loopback")
+    apply.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    apply.set_defaults(run=commands.connections_apply)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    result: int = arguments.run(arguments)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

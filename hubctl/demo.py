@@ -1,0 +1,106 @@
+"""The demo environment: the local stack, the Bemakers and e-conomic sandboxes and one seeded connection."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hub.connections import ConnectionStore
+from hub.ledger import Ledger, TransferRecord
+from hub.runtime import get_runtime
+from hubctl.connections_file import apply_connections, load_connections_file
+from hubctl.deliveries import Delivery
+from hubctl.local import LocalHub
+from hubctl.sandboxes._http import loads_json
+from hubctl.sandboxes.bemakers import BemakersSandbox
+from hubctl.sandboxes.economic import EconomicSandbox
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+REPOSITORY = Path(__file__).resolve().parent.parent
+DEMO_CONNECTION = "demo-brewery"
+# Placeholder credentials that only the loopback sandboxes accept.
+DEMO_BEMAKERS_TOKEN = "sandbox-bemakers-token"  # noqa: S105
+DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105
+DEMO_ECONOMIC_APP_TOKEN = "sandbox-app-secret-token"  # noqa: S105
+DEMO_ECONOMIC_GRANT_TOKEN = "sandbox-agreement-grant-token"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    order_id: str
+    order_number: str
+    status: str
+    record: TransferRecord | None
+
+
+class DemoEnvironment:
+    """Everything `hubctl demo`, `replay` and `invoke` run against. Use as a context manager."""
+
+    def __init__(self, *, log_level: str = "WARNING", metrics: bool = False) -> None:
+        self.bemakers = BemakersSandbox(DEMO_BEMAKERS_TOKEN)
+        self.economic = EconomicSandbox(DEMO_ECONOMIC_APP_TOKEN, DEMO_ECONOMIC_GRANT_TOKEN)
+        self.hub = LocalHub(log_level=log_level, metrics=metrics)
+
+    def start(self) -> DemoEnvironment:
+        bemakers_url = self.bemakers.start()
+        economic_url = self.economic.start()
+        self.hub.start()
+        self.hub.put_secret(
+            "bemakers-hub/demo-brewery/bemakers",
+            {"api_token": DEMO_BEMAKERS_TOKEN, "webhook_secrets": [DEMO_WEBHOOK_SECRET]},
+        )
+        self.hub.put_secret(
+            "bemakers-hub/demo-brewery/economic",
+            {"app_secret_token": DEMO_ECONOMIC_APP_TOKEN, "agreement_grant_token": DEMO_ECONOMIC_GRANT_TOKEN},
+        )
+        parsed = load_connections_file(
+            DEMO_DATA / "connections.yaml",
+            variables={"BEMAKERS_BASE_URL": bemakers_url, "ECONOMIC_BASE_URL": economic_url},
+        )
+        apply_connections(parsed, ConnectionStore(get_runtime().settings.connections_table))
+        return self
+
+    def stop(self) -> None:
+        self.hub.stop()
+        self.economic.stop()
+        self.bemakers.stop()
+
+    def __enter__(self) -> DemoEnvironment:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def seed_bemakers_orders(self, path: Path = DEMO_DATA / "bemakers_orders.json") -> None:
+        """Put the demo's orders into the Bemakers sandbox, for the order poll to find."""
+        for order in loads_json(path.read_bytes()):
+            self.bemakers.put_order(order)
+
+    def deliver(self, delivery: Delivery, *, connection_id: str = DEMO_CONNECTION, sign: bool = True) -> dict[str, Any]:
+        """Sign a delivery with the demo webhook secret and send it to the webhook function."""
+        if sign:
+            delivery = delivery.signed(DEMO_WEBHOOK_SECRET)
+        return self.hub.deliver_webhook(connection_id, delivery.headers, delivery.body)
+
+    @property
+    def ledger(self) -> Ledger:
+        return get_runtime().ledger
+
+    def order_report(self, orders: dict[str, dict[str, Any]], *, target: str = "economic") -> list[DocumentReport]:
+        """Return the ledger's state for each order (id → latest Bemakers order) and target."""
+        return [
+            DocumentReport(
+                order_id=order_id,
+                order_number=str(order["number"]),
+                status=str(order["status"]),
+                record=self.ledger.get(DEMO_CONNECTION, "order", order_id, target),
+            )
+            for order_id, order in orders.items()
+        ]
+
+
+def response_body(response: dict[str, Any]) -> Any:
+    """Return the parsed JSON body of an HTTP API response from the webhook function."""
+    return json.loads(response.get("body") or "null")

@@ -1,0 +1,1 @@
+"""The Bemakers integration hub's shared layer: models, mapping, connectors and the sync ledger."""

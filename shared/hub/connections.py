@@ -1,0 +1,157 @@
+"""Connections: one maker's Bemakers account, its connected systems and their settings.
+
+A connection is written by `hubctl connections apply` from a YAML file and kept in the
+connections table as validated JSON. Secrets are referenced by their Secrets Manager name
+and never stored in the connection itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from hub.aws import dynamodb_table
+from hub.errors import ConfigurationError, ConnectionNotFound
+from hub.models.bemakers import CustomerType, OrderStatus, PaymentTerms
+
+ConnectionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+ProductNumber = Annotated[str, StringConstraints(min_length=1, max_length=25)]
+PositiveNumber = Annotated[int, Field(ge=1)]
+
+
+class StrictSettings(BaseModel):
+    """Settings reject unknown keys, so a misspelt option or an inline secret is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BemakersSettings(StrictSettings):
+    base_url: str = "https://api.bemakers.com"
+    secret_name: SecretName
+    """Secrets Manager name of a JSON secret with `api_token` and `webhook_secrets` (one or two)."""
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    first_poll_since: AwareDatetime | None = None
+    """Where the first order poll starts (the go-live time); by default one day before the first run."""
+
+
+class VatZones(StrictSettings):
+    """e-conomic VAT zone numbers, chosen by the customer's country."""
+
+    domestic: PositiveNumber = 1
+    eu: PositiveNumber = 2
+    abroad: PositiveNumber = 3
+
+
+class EconomicSettings(StrictSettings):
+    base_url: str = "https://restapi.e-conomic.com"
+    secret_name: SecretName
+    """Secrets Manager name of a JSON secret with `app_secret_token` and `agreement_grant_token`."""
+    transfer_states: Annotated[list[OrderStatus], Field(min_length=1)] = [
+        OrderStatus.CONFIRMED,
+        OrderStatus.COMPLETED,
+    ]
+    book_invoices: bool = False
+    home_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "DK"
+    vat_zones: VatZones = VatZones()
+    customer_groups: dict[CustomerType, PositiveNumber] = {
+        CustomerType.CONSUMER: 1,
+        CustomerType.BUSINESS: 2,
+        CustomerType.DISTRIBUTOR: 3,
+    }
+    product_group: PositiveNumber = 1
+    layout: PositiveNumber
+    default_payment_terms: PositiveNumber
+    payment_terms_by_method: dict[str, PositiveNumber] = {}
+    """Payment terms number per Bemakers payment method (e.g. `card`, `mobilepay`)."""
+    payment_terms_by_terms: dict[PaymentTerms, PositiveNumber] = {}
+    """Payment terms number per Bemakers payment terms (`net8`, `net14`, `net30`, `net60`)."""
+    shipping_sku: ProductNumber = "SHIPPING"
+    fee_sku: ProductNumber = "FEE"
+    discount_sku: ProductNumber = "DISCOUNT"
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+
+    @field_validator("customer_groups")
+    @classmethod
+    def _every_customer_type_has_a_group(
+        cls, groups: dict[CustomerType, int]
+    ) -> dict[CustomerType, int]:
+        missing = [customer_type.value for customer_type in CustomerType if customer_type not in groups]
+        if missing:
+            raise ValueError(f"customer_groups has no group for: {', '.join(missing)}")
+        return groups
+
+
+class Connection(StrictSettings):
+    connection_id: ConnectionId
+    bemakers: BemakersSettings
+    economic: EconomicSettings | None = None
+
+    def secret_names(self) -> list[str]:
+        """Return every Secrets Manager name the connection refers to."""
+        names = [self.bemakers.secret_name]
+        if self.economic is not None:
+            names.append(self.economic.secret_name)
+        return names
+
+
+class ConnectionsFile(StrictSettings):
+    """The YAML file that `hubctl connections apply` reads."""
+
+    connections: Annotated[list[Connection], Field(min_length=1)]
+
+
+class ConnectionStore:
+    """Reads and writes connections in the connections table, with a short in-process cache."""
+
+    def __init__(self, table_name: str, *, cache_seconds: float = 60) -> None:
+        self._table_name = table_name
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Connection]] = {}
+
+    def get(self, connection_id: str) -> Connection:
+        """Return the connection. Raises ConnectionNotFound, or ConfigurationError for a broken item."""
+        cached = self._cache.get(connection_id)
+        if cached is not None and time.monotonic() - cached[0] < self._cache_seconds:
+            return cached[1]
+        item = dynamodb_table(self._table_name).get_item(Key={"connection_id": connection_id}).get("Item")
+        if item is None:
+            raise ConnectionNotFound(f"connection {connection_id!r} is not configured")
+        connection = _parse_item(item)
+        self._cache[connection_id] = (time.monotonic(), connection)
+        return connection
+
+    def list(self) -> list[Connection]:
+        """Return every configured connection."""
+        table = dynamodb_table(self._table_name)
+        response = table.scan()
+        items = list(response["Items"])
+        while "LastEvaluatedKey" in response:
+            response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"])
+            items.extend(response["Items"])
+        return [_parse_item(item) for item in items]
+
+    def put(self, connection: Connection) -> None:
+        """Write the connection, replacing any earlier version."""
+        dynamodb_table(self._table_name).put_item(
+            Item={
+                "connection_id": connection.connection_id,
+                "config": connection.model_dump_json(),
+                "updated_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        self._cache.pop(connection.connection_id, None)
+
+
+def _parse_item(item: dict[str, object]) -> Connection:
+    try:
+        return Connection.model_validate(json.loads(str(item["config"])))
+    except (KeyError, ValueError, ValidationError) as error:
+        raise ConfigurationError(
+            f"connection {item.get('connection_id')!r} in the connections table is invalid: {error}"
+        ) from error

@@ -1,0 +1,172 @@
+"""Client for Visma e-conomic's REST API (restapi.e-conomic.com).
+
+Every call carries the two token headers: `X-AppSecretToken` (the hub's app) and
+`X-AgreementGrantToken` (the maker's agreement). A 400 body's `errors` object mirrors the
+request, so a rejection is mapped back to the path of the field we sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from hub.connectors.http import JsonHttpClient
+from hub.errors import TargetRejected, TargetUnavailable
+from hub.secrets import EconomicCredentials
+
+TARGET = "economic"
+
+# e-conomic's own encoding of special characters in ids inside a URL path (its self links).
+_PATH_ESCAPES = {
+    "<": "_0_", ">": "_1_", "*": "_2_", "%": "_3_", ":": "_4_", "&": "_5_", "/": "_6_",
+    "\\": "_7_", "_": "_8_", " ": "_9_", "?": "_10_", ".": "_11_", "#": "_12_", "+": "_13_",
+}  # fmt: skip
+# Characters that must be escaped with `$` inside a filter value.
+_FILTER_ESCAPES = {"$": "$$", "(": "$(", ")": "$)", "*": "$*", ",": "$,", "[": "$[", "]": "$]"}
+
+
+def encode_product_number(product_number: str) -> str:
+    """Encode a product number for use as a URL path segment, as e-conomic's self links do."""
+    escaped = "".join(_PATH_ESCAPES.get(character, character) for character in product_number)
+    return quote(escaped, safe="")
+
+
+def filter_equals(field: str, value: str | int) -> str:
+    """Return an e-conomic filter `field$eq:value` with the value's special characters escaped."""
+    text = "".join(_FILTER_ESCAPES.get(character, character) for character in str(value))
+    return f"{field}$eq:{text}"
+
+
+class EconomicClient:
+    """The e-conomic calls the hub makes. Methods return e-conomic's JSON as dicts."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: EconomicCredentials,
+        *,
+        timeout_seconds: float,
+        max_attempts: int,
+        http: JsonHttpClient | None = None,
+    ) -> None:
+        self._http = http or JsonHttpClient(
+            TARGET,
+            base_url,
+            headers={
+                "X-AppSecretToken": credentials.app_secret_token,
+                "X-AgreementGrantToken": credentials.agreement_grant_token,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout_seconds=timeout_seconds,
+            max_attempts=max_attempts,
+        )
+
+    def find_customer(self, filter_expression: str) -> dict[str, Any] | None:
+        """Return the customer with the lowest number that matches the filter, or None."""
+        return self._find_first("/customers", filter_expression, sort="customerNumber")
+
+    def create_customer(self, customer: dict[str, Any]) -> dict[str, Any]:
+        return self._write("POST", "/customers", customer)
+
+    def get_product(self, product_number: str) -> dict[str, Any] | None:
+        """Return the product, or None when e-conomic has no product with that number."""
+        response = self._http.request("GET", f"/products/{encode_product_number(product_number)}")
+        if response.status_code == 404:
+            return None
+        return _json_or_raise(response)
+
+    def create_product(self, product: dict[str, Any]) -> dict[str, Any]:
+        return self._write("POST", "/products", product)
+
+    def find_draft_invoice(self, reference: str) -> dict[str, Any] | None:
+        """Return the draft invoice whose `references.other` equals `reference`, or None."""
+        return self._find_first("/invoices/drafts", filter_equals("references.other", reference))
+
+    def find_booked_invoice(self, reference: str) -> dict[str, Any] | None:
+        """Return the booked invoice whose `references.other` equals `reference`, or None."""
+        return self._find_first("/invoices/booked", filter_equals("references.other", reference))
+
+    def create_draft_invoice(self, draft: dict[str, Any]) -> dict[str, Any]:
+        return self._write("POST", "/invoices/drafts", draft)
+
+    def book_draft_invoice(self, draft_invoice_number: int) -> dict[str, Any]:
+        """Book the draft. e-conomic consumes the draft and returns the booked invoice."""
+        return self._write(
+            "POST", "/invoices/booked", {"draftInvoice": {"draftInvoiceNumber": draft_invoice_number}}
+        )
+
+    def _find_first(self, path: str, filter_expression: str, *, sort: str | None = None) -> dict[str, Any] | None:
+        params: dict[str, str | int] = {"filter": filter_expression, "pagesize": 1}
+        if sort:
+            params["sort"] = sort
+        body = _json_or_raise(self._http.request("GET", path, params=params))
+        collection = body.get("collection", [])
+        return collection[0] if collection else None
+
+    def _write(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _json_or_raise(self._http.request(method, path, json_body=body))
+
+
+def _json_or_raise(response: requests.Response) -> dict[str, Any]:
+    if response.status_code < 400:
+        body: dict[str, Any] = response.json()
+        return body
+    if response.status_code in (401, 403):
+        # Revoked or wrong tokens: every order fails until someone fixes the secret, so
+        # the message stays queued for retry and the DLQ alarm fires rather than each
+        # order being marked failed.
+        raise TargetUnavailable(
+            TARGET, f"e-conomic rejected the credentials (HTTP {response.status_code})", status=response.status_code
+        )
+    raise rejection_from_response(response)
+
+
+def rejection_from_response(response: requests.Response) -> TargetRejected:
+    """Map an e-conomic 4xx to TargetRejected, naming the field its `errors` object points at."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    field, code, field_message = _first_field_error(body.get("errors"))
+    message = field_message or body.get("message") or f"HTTP {response.status_code}"
+    return TargetRejected(
+        TARGET,
+        str(message),
+        status=response.status_code,
+        code=code or body.get("errorCode"),
+        field=field,
+        log_id=body.get("logId"),
+    )
+
+
+def _first_field_error(errors: Any, path: str = "") -> tuple[str | None, str | None, str | None]:
+    """Walk e-conomic's `errors` object (shaped like the request) to the first failing field."""
+    if not isinstance(errors, dict):
+        return None, None, None
+    own = errors.get("errors")
+    if isinstance(own, list) and own and isinstance(own[0], dict):
+        return path or None, own[0].get("errorCode"), own[0].get("message") or own[0].get("errorMessage")
+    for key, value in errors.items():
+        if key == "errors":
+            continue
+        if isinstance(value, list):
+            for element in value:
+                if isinstance(element, dict):
+                    index = element.get("arrayIndex", 0)
+                    found = _first_field_error(element, f"{_join(path, key)}[{index}]")
+                    if found[0] is not None:
+                        return found
+        elif isinstance(value, dict):
+            found = _first_field_error(value, _join(path, key))
+            if found[0] is not None:
+                return found
+    return None, None, None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

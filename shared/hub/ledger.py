@@ -1,0 +1,353 @@
+"""The sync ledger: per connection, document and target, what the hub did and which version it applied.
+
+Items in the ledger table (partition key `pk`, sort key `sk`):
+- transfer state, `pk = {connection}#{kind}#{document id}`, `sk = target#{target}`: the state,
+  the applied version, the target's document numbers, the last error and the lease;
+- transfer log, same `pk`, `sk = log#{time}#{target}#{state}`: one item per step, removed by
+  DynamoDB TTL through `expires_at` after the configured number of days;
+- webhook deliveries, `pk = {connection}#delivery#{delivery id}`, `sk = delivery`, with TTL.
+
+The lease is a conditional write: a worker may transfer a version only when no newer or equal
+version was applied and no other worker's lease is still running. A crashed worker's lease ends
+at its invocation deadline, so the next delivery takes over.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from hub.aws import dynamodb_table
+
+DELIVERY_TTL_SECONDS = 7 * 24 * 3600
+
+_DESERIALIZER = TypeDeserializer()
+
+
+class TransferState(StrEnum):
+    WAITING = "waiting"
+    """The document is not yet in a state the connection transfers."""
+    IN_PROGRESS = "in_progress"
+    TRANSFERRED = "transferred"
+    RETRYING = "retrying"
+    """The target failed in a way that may pass; the queue delivers the message again."""
+    FAILED = "failed"
+    """The target rejected the document for good; it waits for a fix and a replay."""
+    SKIPPED = "skipped"
+
+
+class TargetErrorRecord(BaseModel):
+    """An error as the target stated it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message: str
+    status: int | None = None
+    code: str | None = None
+    field: str | None = None
+    log_id: str | None = None
+
+
+class TransferRecord(BaseModel):
+    """The ledger's state for one document and target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connection_id: str
+    kind: str
+    document_id: str
+    target: str
+    state: TransferState
+    version: int
+    applied_version: int | None = None
+    documents: dict[str, str] = {}
+    error: TargetErrorRecord | None = None
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    attempts: int = 0
+    updated_at: str
+
+
+class ClaimRefused(Exception):
+    """The lease was not granted. `record` is the ledger state that refused it."""
+
+    def __init__(self, record: TransferRecord, *, stale: bool) -> None:
+        super().__init__("lease not granted")
+        self.record = record
+        self.stale = stale
+
+
+class Lease(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    owner: str
+    record: TransferRecord
+
+
+def _document_key(connection_id: str, kind: str, document_id: str) -> str:
+    return f"{connection_id}#{kind}#{document_id}"
+
+
+class Ledger:
+    """Reads and writes the ledger table. `clock` returns epoch seconds; tests replace it."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        log_ttl_days: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._table_name = table_name
+        self._log_ttl_seconds = log_ttl_days * 24 * 3600
+        self._clock = clock
+
+    @property
+    def _table(self) -> Any:
+        return dynamodb_table(self._table_name)
+
+    def get(self, connection_id: str, kind: str, document_id: str, target: str) -> TransferRecord | None:
+        """Return the transfer state of one document and target, or None when nothing was recorded."""
+        item = self._table.get_item(
+            Key={"pk": _document_key(connection_id, kind, document_id), "sk": f"target#{target}"},
+            ConsistentRead=True,
+        ).get("Item")
+        return _record_from_item(item) if item else None
+
+    def claim(
+        self,
+        connection_id: str,
+        kind: str,
+        document_id: str,
+        target: str,
+        *,
+        version: int,
+        lease_seconds: float,
+        force: bool = False,
+    ) -> Lease:
+        """Take the lease to transfer `version`. Raises ClaimRefused when it is stale or leased.
+
+        `force` lets a replay transfer a version that was already applied (after a fix).
+        """
+        now = self._clock()
+        owner = uuid.uuid4().hex
+        condition = "(attribute_not_exists(lease_expires_at) OR lease_expires_at < :now)"
+        if not force:
+            condition += " AND (attribute_not_exists(applied_version) OR applied_version < :version)"
+        try:
+            response = self._table.update_item(
+                Key={"pk": _document_key(connection_id, kind, document_id), "sk": f"target#{target}"},
+                UpdateExpression=(
+                    "SET #state = :state, version = :version, lease_owner = :owner,"
+                    " lease_expires_at = :expires, updated_at = :updated,"
+                    " connection_id = :connection, kind = :kind, document_id = :document, target = :target"
+                    " ADD attempts :one"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":state": TransferState.IN_PROGRESS.value,
+                    ":version": version,
+                    ":owner": owner,
+                    ":expires": _number(now + lease_seconds),
+                    ":now": _number(now),
+                    ":updated": _timestamp(now),
+                    ":connection": connection_id,
+                    ":kind": kind,
+                    ":document": document_id,
+                    ":target": target,
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            record = _record_from_item(_deserialize(error.response.get("Item", {})))
+            stale = not force and record.applied_version is not None and record.applied_version >= version
+            raise ClaimRefused(record, stale=stale) from None
+        return Lease(owner=owner, record=_record_from_item(response["Attributes"]))
+
+    def finish(
+        self,
+        lease: Lease,
+        *,
+        state: TransferState,
+        documents: dict[str, str] | None = None,
+        error: TargetErrorRecord | None = None,
+        applied: bool,
+    ) -> TransferRecord:
+        """End the lease with `state`. `applied` marks the leased version as done for good.
+
+        Raises ClaimRefused when the lease was lost to another worker meanwhile.
+        """
+        now = self._clock()
+        record = lease.record
+        documents = {**record.documents, **(documents or {})}
+        values: dict[str, Any] = {
+            ":state": state.value,
+            ":owner": lease.owner,
+            ":updated": _timestamp(now),
+            ":documents": documents,
+        }
+        assignments = ["#state = :state", "updated_at = :updated", "documents = :documents"]
+        removals = ["lease_owner", "lease_expires_at"]
+        if applied:
+            assignments.append("applied_version = :version")
+            values[":version"] = record.version
+        if error is None:
+            removals.append("#error")
+        else:
+            assignments.append("#error = :error")
+            values[":error"] = error.model_dump(exclude_none=True)
+        try:
+            response = self._table.update_item(
+                Key={"pk": _document_key(record.connection_id, record.kind, record.document_id),
+                     "sk": f"target#{record.target}"},
+                UpdateExpression=f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}",
+                ConditionExpression="lease_owner = :owner",
+                ExpressionAttributeNames={"#state": "state", "#error": "error"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as client_error:
+            if client_error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            current = _record_from_item(_deserialize(client_error.response.get("Item", {})))
+            raise ClaimRefused(current, stale=False) from None
+        finished = _record_from_item(response["Attributes"])
+        self.append_log(finished)
+        return finished
+
+    def record_waiting(
+        self, connection_id: str, kind: str, document_id: str, target: str, *, version: int, reason: str
+    ) -> TransferRecord | None:
+        """Record that `version` is not in a transferable state yet.
+
+        Returns None, and records nothing, when a newer version is known, another worker holds
+        the lease, or a version was already transferred.
+        """
+        now = self._clock()
+        try:
+            response = self._table.update_item(
+                Key={"pk": _document_key(connection_id, kind, document_id), "sk": f"target#{target}"},
+                UpdateExpression=(
+                    "SET #state = :state, version = :version, updated_at = :updated, #error = :reason,"
+                    " connection_id = :connection, kind = :kind, document_id = :document, target = :target"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(applied_version)"
+                    " AND (attribute_not_exists(version) OR version < :version)"
+                    " AND (attribute_not_exists(lease_expires_at) OR lease_expires_at < :now)"
+                ),
+                ExpressionAttributeNames={"#state": "state", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":state": TransferState.WAITING.value,
+                    ":version": version,
+                    ":updated": _timestamp(now),
+                    ":reason": {"message": reason},
+                    ":now": _number(now),
+                    ":connection": connection_id,
+                    ":kind": kind,
+                    ":document": document_id,
+                    ":target": target,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return None
+        record = _record_from_item(response["Attributes"])
+        self.append_log(record)
+        return record
+
+    def append_log(self, record: TransferRecord) -> None:
+        """Write one transfer-log item for `record`, removed by TTL after the configured days."""
+        now = self._clock()
+        item: dict[str, Any] = {
+            "pk": _document_key(record.connection_id, record.kind, record.document_id),
+            "sk": f"log#{_timestamp(now)}#{record.target}#{record.state.value}",
+            "target": record.target,
+            "state": record.state.value,
+            "version": record.version,
+            "documents": record.documents,
+            "logged_at": _timestamp(now),
+            "expires_at": int(now) + self._log_ttl_seconds,
+        }
+        if record.error is not None:
+            item["error"] = record.error.model_dump(exclude_none=True)
+        self._table.put_item(Item=item)
+
+    def history(self, connection_id: str, kind: str, document_id: str) -> list[dict[str, Any]]:
+        """Return the transfer-log items of one document, oldest first."""
+        response = self._table.query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :log)",
+            ExpressionAttributeValues={
+                ":pk": _document_key(connection_id, kind, document_id),
+                ":log": "log#",
+            },
+        )
+        return list(response["Items"])
+
+    def seen_delivery(self, connection_id: str, delivery_id: str) -> bool:
+        """Return whether a webhook delivery with this id was already enqueued."""
+        item = self._table.get_item(
+            Key={"pk": f"{connection_id}#delivery#{delivery_id}", "sk": "delivery"}
+        ).get("Item")
+        return item is not None
+
+    def remember_delivery(self, connection_id: str, delivery_id: str, document_id: str) -> None:
+        """Record an enqueued webhook delivery, kept for a week."""
+        now = self._clock()
+        self._table.put_item(
+            Item={
+                "pk": f"{connection_id}#delivery#{delivery_id}",
+                "sk": "delivery",
+                "document_id": document_id,
+                "received_at": _timestamp(now),
+                "expires_at": int(now) + DELIVERY_TTL_SECONDS,
+            }
+        )
+
+
+def _number(value: float) -> Decimal:
+    return Decimal(str(round(value, 3)))
+
+
+def _timestamp(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="microseconds")
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    """Turn a low-level item (as in a ConditionalCheckFailed response) into plain values."""
+    return {key: _DESERIALIZER.deserialize(value) for key, value in item.items()}
+
+
+def _record_from_item(item: dict[str, Any]) -> TransferRecord:
+    return TransferRecord(
+        connection_id=str(item["connection_id"]),
+        kind=str(item["kind"]),
+        document_id=str(item["document_id"]),
+        target=str(item["target"]),
+        state=TransferState(item["state"]),
+        version=int(item["version"]),
+        applied_version=int(item["applied_version"]) if "applied_version" in item else None,
+        documents={key: str(value) for key, value in item.get("documents", {}).items()},
+        error=TargetErrorRecord.model_validate(item["error"]) if item.get("error") else None,
+        lease_owner=item.get("lease_owner"),
+        lease_expires_at=float(item["lease_expires_at"]) if "lease_expires_at" in item else None,
+        attempts=int(item.get("attempts", 0)),
+        updated_at=str(item["updated_at"]),
+    )

@@ -1,0 +1,197 @@
+"""Pydantic models of the Bemakers API contract that the hub assumes (docs/bemakers-api.md).
+
+Bemakers publishes no public API reference, so every Bemakers field name lives here and in
+the Bemakers client. Adjusting to the real partner API is a change to this module only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+
+
+class BemakersModel(BaseModel):
+    """Base for Bemakers payloads: unknown fields are kept out, numbers stay exact."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class OrderStatus(StrEnum):
+    WAITING_FOR_PAYMENT = "waiting_for_payment"
+    CONFIRMED = "confirmed"
+    IN_FULFILLMENT = "in_fulfillment"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class CustomerType(StrEnum):
+    CONSUMER = "consumer"
+    BUSINESS = "business"
+    DISTRIBUTOR = "distributor"
+
+
+class PaymentTerms(StrEnum):
+    NET_8 = "net8"
+    NET_14 = "net14"
+    NET_30 = "net30"
+    NET_60 = "net60"
+
+
+class Address(BemakersModel):
+    name: str | None = None
+    company_name: str | None = None
+    line1: NonEmptyStr
+    line2: str | None = None
+    postal_code: NonEmptyStr
+    city: NonEmptyStr
+    country: CountryCode
+
+
+class Customer(BemakersModel):
+    id: NonEmptyStr
+    type: CustomerType
+    name: NonEmptyStr
+    company_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    vat_number: str | None = Field(default=None, description="CVR for Danish companies, else an EU VAT number")
+    ean: str | None = Field(default=None, description="GLN for public-sector e-invoicing")
+    excise_number: str | None = Field(default=None, description="Distributor excise number")
+    billing_address: Address
+    shipping_address: Address | None = None
+
+
+class DepositInfo(BemakersModel):
+    """Danish deposit (pant) metadata of a line: the class (A, B, C) and the deposit per unit."""
+
+    deposit_class: Literal["A", "B", "C", "refillable"]
+    amount_per_unit_incl_vat: Money
+
+
+class OrderLine(BemakersModel):
+    id: NonEmptyStr
+    sku: NonEmptyStr
+    ean: str | None = None
+    name: NonEmptyStr
+    quantity: Quantity
+    unit_price_excl_vat: Money
+    unit_price_incl_vat: Money
+    vat_rate: Percent
+    discount_percent: Percent = Decimal(0)
+    line_type: Literal["product", "deposit"] = "product"
+    deposit: DepositInfo | None = None
+
+
+class ChargeLine(BemakersModel):
+    """A shipping or payment-fee line: an amount with its VAT, without a product behind it."""
+
+    name: NonEmptyStr
+    price_excl_vat: Money
+    price_incl_vat: Money
+    vat_rate: Percent
+
+
+class DiscountLine(BemakersModel):
+    """An order-level discount, given as a positive amount taken off the order."""
+
+    name: NonEmptyStr
+    amount_excl_vat: Money
+    amount_incl_vat: Money
+    vat_rate: Percent
+
+
+class OrderTotals(BemakersModel):
+    total_excl_vat: Money
+    vat: Money
+    total_incl_vat: Money
+
+
+class Order(BemakersModel):
+    id: NonEmptyStr
+    number: NonEmptyStr
+    status: OrderStatus
+    sales_channel: NonEmptyStr
+    customer: Customer
+    currency: CurrencyCode
+    exchange_rate: Annotated[Decimal, Field(gt=0)] | None = Field(
+        default=None, description="Price of 100 units of the order currency in the maker's base currency"
+    )
+    payment_method: NonEmptyStr
+    payment_terms: PaymentTerms | None = None
+    fulfilled_from: str | None = None
+    comment: str | None = None
+    lines: Annotated[list[OrderLine], Field(min_length=1)]
+    shipping: list[ChargeLine] = Field(default_factory=list)
+    fees: list[ChargeLine] = Field(default_factory=list)
+    discounts: list[DiscountLine] = Field(default_factory=list)
+    totals: OrderTotals
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class CreditNoteLine(BemakersModel):
+    order_line_id: str | None = None
+    sku: str | None = None
+    name: NonEmptyStr
+    quantity: Quantity
+    unit_price_excl_vat: Money
+    unit_price_incl_vat: Money
+    vat_rate: Percent
+    restock: bool = False
+
+
+class CreditNote(BemakersModel):
+    id: NonEmptyStr
+    number: NonEmptyStr
+    order_id: NonEmptyStr
+    currency: CurrencyCode
+    lines: Annotated[list[CreditNoteLine], Field(min_length=1)]
+    totals: OrderTotals
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class OrderEvent(BemakersModel):
+    """A webhook delivery for `order.created` or `order.updated`."""
+
+    id: NonEmptyStr
+    type: Literal["order.created", "order.updated"]
+    created_at: AwareDatetime
+    data: Order
+
+
+class CreditNoteEvent(BemakersModel):
+    """A webhook delivery for `credit_note.created`."""
+
+    id: NonEmptyStr
+    type: Literal["credit_note.created"]
+    created_at: AwareDatetime
+    data: CreditNote
+
+
+class OrderPage(BemakersModel):
+    """One page of `GET /v1/orders?updated_since=…`."""
+
+    data: list[Order]
+    next_cursor: str | None = None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def version_of(updated_at: datetime) -> int:
+    """Return a document's version: its `updated_at` in whole microseconds since the epoch."""
+    return (updated_at - _EPOCH) // timedelta(microseconds=1)

@@ -1,0 +1,45 @@
+"""The objects a function keeps for the life of its execution environment.
+
+Built on first use from the validated environment, so an import costs nothing and a
+missing variable fails with a clear ConfigurationError at the first invocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from hub import secrets
+from hub.aws import reset_clients
+from hub.connections import ConnectionStore
+from hub.cursors import CursorStore
+from hub.ledger import Ledger
+from hub.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    connections: ConnectionStore
+    ledger: Ledger
+    cursors: CursorStore
+
+
+@cache
+def get_runtime() -> Runtime:
+    """Return this execution environment's runtime objects."""
+    settings = get_settings()
+    return Runtime(
+        settings=settings,
+        connections=ConnectionStore(settings.connections_table),
+        ledger=Ledger(settings.ledger_table, log_ttl_days=settings.transfer_log_ttl_days),
+        cursors=CursorStore(settings.cursors_table),
+    )
+
+
+def reset_runtime() -> None:
+    """Forget every cached object, as a new execution environment would. Used by local runs and tests."""
+    get_runtime.cache_clear()
+    get_settings.cache_clear()
+    reset_clients()
+    secrets.clear_cache()

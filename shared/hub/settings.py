@@ -1,0 +1,46 @@
+"""The functions' environment, validated once per cold start.
+
+Non-secret wiring (table names, queue URL) comes from template.yaml as environment
+variables. Secrets never do: they are read from Secrets Manager (see `hub.secrets`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, ValidationError
+
+from hub.errors import ConfigurationError
+
+
+class Settings(BaseModel):
+    connections_table: str = Field(min_length=1)
+    ledger_table: str = Field(min_length=1)
+    cursors_table: str = Field(min_length=1)
+    orders_queue_url: str = Field(min_length=1)
+    secrets_prefix: str = "bemakers-hub/"
+    transfer_log_ttl_days: int = Field(default=90, ge=1)
+    environment: str = "dev"
+
+
+_VARIABLES = {
+    "connections_table": "CONNECTIONS_TABLE",
+    "ledger_table": "LEDGER_TABLE",
+    "cursors_table": "CURSORS_TABLE",
+    "orders_queue_url": "ORDERS_QUEUE_URL",
+    "secrets_prefix": "SECRETS_PREFIX",
+    "transfer_log_ttl_days": "TRANSFER_LOG_TTL_DAYS",
+    "environment": "ENVIRONMENT",
+}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read and validate the environment. Raises ConfigurationError naming each missing variable."""
+    values = {field: os.environ[name] for field, name in _VARIABLES.items() if name in os.environ}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        names = [_VARIABLES[str(detail["loc"][0])] for detail in error.errors()]
+        raise ConfigurationError(f"missing or invalid environment variables: {', '.join(names)}") from error
