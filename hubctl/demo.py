@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub.connections import ConnectionStore
 from hub.ledger import Ledger, TransferRecord
 from hub.runtime import get_runtime
 from hubctl.connections_file import apply_connections, load_connections_file
@@ -59,7 +58,7 @@ class DemoEnvironment:
             DEMO_DATA / "connections.yaml",
             variables={"BEMAKERS_BASE_URL": bemakers_url, "ECONOMIC_BASE_URL": economic_url},
         )
-        apply_connections(parsed, ConnectionStore(get_runtime().settings.connections_table))
+        apply_connections(parsed, get_runtime().connections)
         return self
 
     def stop(self) -> None:
@@ -83,6 +82,15 @@ class DemoEnvironment:
         if sign:
             delivery = delivery.signed(DEMO_WEBHOOK_SECRET)
         return self.hub.deliver_webhook(connection_id, delivery.headers, delivery.body)
+
+    def configure_economic(self, **changes: Any) -> None:
+        """Change the demo connection's e-conomic settings, e.g. `book_invoices=False`."""
+        store = get_runtime().connections
+        connection = store.get(DEMO_CONNECTION)
+        if connection.economic is None:
+            raise ValueError(f"connection {DEMO_CONNECTION} has no e-conomic settings")
+        economic = connection.economic.model_validate({**connection.economic.model_dump(), **changes})
+        store.put(connection.model_copy(update={"economic": economic}))
 
     @property
     def ledger(self) -> Ledger:

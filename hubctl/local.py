@@ -248,8 +248,11 @@ class LocalHub:
                 )
                 for message in received
             ]
-            response = self.invoke(function_id, events.sqs_event(records)) or {}
-            failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+            try:
+                response = self.invoke(function_id, events.sqs_event(records)) or {}
+                failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+            except Exception:  # noqa: BLE001 - as in Lambda, a failed invocation returns the whole batch
+                failed_ids = {message["MessageId"] for message in received}
             for message in received:
                 if message["MessageId"] in failed_ids:
                     failed += 1

@@ -6,6 +6,7 @@ missing variable fails with a clear ConfigurationError at the first invocation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -15,6 +16,14 @@ from hub.connections import ConnectionStore
 from hub.cursors import CursorStore
 from hub.ledger import Ledger
 from hub.settings import Settings, get_settings
+
+
+_reset_hooks: list[Callable[[], None]] = []
+
+
+def on_reset(hook: Callable[[], None]) -> None:
+    """Register a function that drops a module's own cache when the runtime is reset."""
+    _reset_hooks.append(hook)
 
 
 @dataclass(frozen=True)
@@ -43,3 +52,5 @@ def reset_runtime() -> None:
     get_settings.cache_clear()
     reset_clients()
     secrets.clear_cache()
+    for hook in _reset_hooks:
+        hook()

@@ -15,7 +15,7 @@ from hub.models.bemakers import Order
 from hub.models.canonical import CanonicalOrder, from_bemakers_order
 from hub.models.messages import DocumentChanged
 from hub.observability import logger, metrics
-from hub.runtime import get_runtime
+from hub.runtime import get_runtime, on_reset
 from hub.secrets import SECRET_CACHE_SECONDS
 from hub.targets.base import OrderTarget
 from hub.targets.factory import order_targets
@@ -39,6 +39,7 @@ class TargetOutcome:
 
 
 _targets_cache: dict[str, tuple[float, list[OrderTarget]]] = {}
+on_reset(_targets_cache.clear)
 
 
 def _cached_order_targets(connection: Connection) -> list[OrderTarget]:
