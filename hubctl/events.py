@@ -120,5 +120,5 @@ def scheduler_event(*, schedule_name: str, region: str, now: datetime | None = N
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
         "resources": [f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{schedule_name}"],
-        "detail": {},
+        "detail": {"attempt": "1"},
     }

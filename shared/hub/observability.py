@@ -6,9 +6,17 @@ bodies, tokens and signatures never go into a log line or a metric dimension.
 
 from __future__ import annotations
 
+import logging
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 SERVICE = "bemakers-hub"
+
+# At DEBUG, urllib3 logs request URLs (a customer filter holds an e-mail address) and
+# botocore logs request bodies (queue messages hold whole orders). Keep them above DEBUG
+# even when someone turns the root logger down to DEBUG.
+for _library in ("urllib3", "botocore", "boto3"):
+    logging.getLogger(_library).setLevel(logging.INFO)
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace="BemakersHub")
