@@ -9,8 +9,9 @@ that breaks the contract.
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from hub.models.bemakers import Order
 from hubctl.sandboxes._http import HttpRequest, HttpResponse, LoopbackJsonServer
@@ -66,32 +67,38 @@ class BemakersSandbox(LoopbackJsonServer):
         raw_limit = request.query_value("limit") or "50"
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
             return HttpResponse(400, self.error_body(400, f"limit must be 1 to {MAX_PAGE_SIZE}"))
-        offset = _decode_cursor(request.query_value("cursor"))
-        if offset is None:
+        after = _decode_cursor(request.query_value("cursor"))
+        if after is False:
             return HttpResponse(400, self.error_body(400, "cursor is invalid"))
 
+        # A keyset cursor (the last order's updated_at and id), so an order updated while a
+        # client pages moves to a later page instead of shifting other orders past it.
         matching = sorted(
-            (order for order in self._orders.values() if datetime.fromisoformat(order["updated_at"]) >= since),
-            key=lambda order: (datetime.fromisoformat(order["updated_at"]), order["id"]),
+            (_sort_key(order), order)
+            for order in self._orders.values()
+            if datetime.fromisoformat(order["updated_at"]) >= since
         )
+        remaining = [order for key, order in matching if after is None or key > after]
         limit = int(raw_limit)
-        page = matching[offset : offset + limit]
-        more = offset + limit < len(matching)
-        return HttpResponse(200, {"data": page, "next_cursor": _encode_cursor(offset + limit) if more else None})
+        page = remaining[:limit]
+        next_cursor = _encode_cursor(_sort_key(page[-1])) if len(remaining) > limit else None
+        return HttpResponse(200, {"data": page, "next_cursor": next_cursor})
 
 
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+def _sort_key(order: dict[str, Any]) -> tuple[datetime, str]:
+    return datetime.fromisoformat(order["updated_at"]), str(order["id"])
 
 
-def _decode_cursor(cursor: str | None) -> int | None:
+def _encode_cursor(key: tuple[datetime, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([key[0].isoformat(), key[1]]).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None | Literal[False]:
+    """Return the position after which the page starts, None for the first page, False when invalid."""
     if cursor is None:
-        return 0
+        return None
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except ValueError:
-        return None
-    prefix, _, number = text.partition(":")
-    if prefix != "offset" or not number.isdigit():
-        return None
-    return int(number)
+        moment, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(moment), str(order_id)
+    except (ValueError, TypeError):
+        return False

@@ -76,6 +76,13 @@ class EconomicSettings(StrictSettings):
     timeout_seconds: float = Field(default=10, gt=0, le=60)
     max_attempts: int = Field(default=4, ge=1, le=10)
 
+    @field_validator("transfer_states")
+    @classmethod
+    def _cancelled_orders_are_not_invoiced(cls, states: list[OrderStatus]) -> list[OrderStatus]:
+        if OrderStatus.CANCELLED in states:
+            raise ValueError("transfer_states cannot include cancelled: a cancelled order is never invoiced")
+        return states
+
     @field_validator("customer_groups")
     @classmethod
     def _every_customer_type_has_a_group(

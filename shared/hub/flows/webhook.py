@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +77,8 @@ def receive_webhook(
         return _reject(401, str(error))
 
     try:
-        payload = json.loads(body)
+        # Decimal keeps every digit of the amounts through the queue to the target.
+        payload = json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return _reject(400, "body is not valid JSON", position=getattr(error, "pos", None))
     event_type = payload.get("type") if isinstance(payload, dict) else None

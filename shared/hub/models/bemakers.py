@@ -17,6 +17,7 @@ NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4)]
+NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
 
@@ -75,10 +76,10 @@ class Customer(BemakersModel):
 
 
 class DepositInfo(BemakersModel):
-    """Danish deposit (pant) metadata of a line: the class (A, B, C) and the deposit per unit."""
+    """Danish deposit (pant) metadata of a line: the class (A, B, C or refillable) and the deposit per unit."""
 
     deposit_class: Literal["A", "B", "C", "refillable"]
-    amount_per_unit_incl_vat: Money
+    amount_per_unit_incl_vat: NonNegativeMoney
 
 
 class OrderLine(BemakersModel):
@@ -87,8 +88,8 @@ class OrderLine(BemakersModel):
     ean: str | None = None
     name: NonEmptyStr
     quantity: Quantity
-    unit_price_excl_vat: Money
-    unit_price_incl_vat: Money
+    unit_price_excl_vat: NonNegativeMoney
+    unit_price_incl_vat: NonNegativeMoney
     vat_rate: Percent
     discount_percent: Percent = Decimal(0)
     line_type: Literal["product", "deposit"] = "product"
@@ -99,8 +100,8 @@ class ChargeLine(BemakersModel):
     """A shipping or payment-fee line: an amount with its VAT, without a product behind it."""
 
     name: NonEmptyStr
-    price_excl_vat: Money
-    price_incl_vat: Money
+    price_excl_vat: NonNegativeMoney
+    price_incl_vat: NonNegativeMoney
     vat_rate: Percent
 
 
@@ -108,8 +109,8 @@ class DiscountLine(BemakersModel):
     """An order-level discount, given as a positive amount taken off the order."""
 
     name: NonEmptyStr
-    amount_excl_vat: Money
-    amount_incl_vat: Money
+    amount_excl_vat: NonNegativeMoney
+    amount_incl_vat: NonNegativeMoney
     vat_rate: Percent
 
 
