@@ -1,9 +1,9 @@
 """hubctl: the Bemakers hub's operator and developer CLI.
 
-    hubctl demo                          run the main job end to end on the local stack
-    hubctl replay FILE...                send webhook delivery files through the local stack
-    hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
-    hubctl connections apply FILE        validate a connections file and write it to the connections table
+hubctl demo                          run the main job end to end on the local stack
+hubctl replay FILE...                send webhook delivery files through the local stack
+hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
+hubctl connections apply FILE        validate a connections file and write it to the connections table
 """
 
 from __future__ import annotations
@@ -16,19 +16,27 @@ from hubctl import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hubctl", description="Operate and develop the Bemakers integration hub.")
+    parser = argparse.ArgumentParser(
+        prog="hubctl", description="Operate and develop the Bemakers integration hub."
+    )
     subcommands = parser.add_subparsers(dest="command", required=True)
 
-    demo = subcommands.add_parser("demo", help="run the sample deliveries end to end against loopback sandboxes")
+    demo = subcommands.add_parser(
+        "demo", help="run the sample deliveries end to end against loopback sandboxes"
+    )
     demo.add_argument("--log-level", default="WARNING", help="the functions' log level (default WARNING)")
     demo.set_defaults(run=commands.demo)
 
     replay = subcommands.add_parser("replay", help="send webhook delivery files through the local stack")
     replay.add_argument("files", nargs="+", help="delivery files: JSON with `headers` and `body`")
     replay.add_argument("--connection", default="demo-brewery", help="connection id in the webhook path")
-    replay.add_argument("--as-is", action="store_true", help="send the files' own signature headers unchanged")
+    replay.add_argument(
+        "--as-is", action="store_true", help="send the files' own signature headers unchanged"
+    )
     replay.add_argument("--json", action="store_true", help="print a machine-readable report")
-    replay.add_argument("--dump-sandbox", metavar="DIR", help="write every request each sandbox received to DIR")
+    replay.add_argument(
+        "--dump-sandbox", metavar="DIR", help="write every request each sandbox received to DIR"
+    )
     replay.add_argument("--log-level", default="WARNING", help="the functions' log level (default WARNING)")
     replay.set_defaults(run=commands.replay)
 

@@ -28,7 +28,9 @@ def demo(arguments: argparse.Namespace) -> int:
     from hubctl.demo import DemoEnvironment, response_body
     from hubctl.sandboxes._http import loads_json
 
-    print("Bemakers hub demo: webhooks → orders queue → order transfer → e-conomic (loopback sandboxes, moto)\n")
+    print(
+        "Bemakers hub demo: webhooks → orders queue → order transfer → e-conomic (loopback sandboxes, moto)\n"
+    )
     with DemoEnvironment(log_level=arguments.log_level) as environment:
         environment.seed_bemakers_orders()
         deliveries = [load_delivery(path) for path in sorted(DELIVERIES.glob("*.json"))]
@@ -37,7 +39,10 @@ def demo(arguments: argparse.Namespace) -> int:
         for delivery in [deliveries[0], deliveries[0], *deliveries]:
             response = environment.deliver(delivery)
             body = response_body(response)
-            print(f"   {delivery.name:<45} HTTP {response['statusCode']}  {body.get('status', body.get('error'))}")
+            print(
+                f"   {delivery.name:<45} HTTP {response['statusCode']}"
+                f"  {body.get('status', body.get('error'))}"
+            )
 
         drained = environment.hub.drain_queue()
         print(f"\n2. Order transfer: {drained.succeeded} messages processed in {drained.batches} batches")
@@ -49,7 +54,10 @@ def demo(arguments: argparse.Namespace) -> int:
             f" {drained.succeeded} messages processed; versions already applied are skipped"
         )
 
-        orders = {order["id"]: order for order in loads_json((REPOSITORY / "hubctl/demo_data/bemakers_orders.json").read_bytes())}
+        orders = {
+            order["id"]: order
+            for order in loads_json((REPOSITORY / "hubctl/demo_data/bemakers_orders.json").read_bytes())
+        }
         reports = environment.order_report(orders)
         print("\n4. Result per order (ledger and e-conomic):")
         rows = []
@@ -69,23 +77,30 @@ def demo(arguments: argparse.Namespace) -> int:
         _print_table(rows, ["order", "status", "transfer", "customer no.", "draft invoice", "booked invoice"])
 
         references = Counter(
-            str(invoice.get("references", {}).get("other")) for invoice in environment.economic.booked_invoices.values()
+            str(invoice.get("references", {}).get("other"))
+            for invoice in environment.economic.booked_invoices.values()
         )
         duplicates = sorted(reference for reference, count in references.items() if count > 1)
         print(
             f"\n   e-conomic now holds {len(environment.economic.customers)} customers,"
-            f" {len(environment.economic.products)} products, {len(environment.economic.booked_invoices)} booked"
-            f" and {len(environment.economic.draft_invoices)} draft invoices; duplicate invoices: {len(duplicates)}"
+            f" {len(environment.economic.products)} products,"
+            f" {len(environment.economic.booked_invoices)} booked and"
+            f" {len(environment.economic.draft_invoices)} draft invoices;"
+            f" duplicate invoices: {len(duplicates)}"
         )
 
     transferable = {OrderStatus.CONFIRMED.value, OrderStatus.COMPLETED.value}
     missing = [
         report.order_number
         for report in reports
-        if report.status in transferable and (report.record is None or "booked_invoice_number" not in report.record.documents)
+        if report.status in transferable
+        and (report.record is None or "booked_invoice_number" not in report.record.documents)
     ]
     if missing or duplicates:
-        print(f"\nDemo FAILED: orders without an invoice: {missing}; duplicated references: {duplicates}", file=sys.stderr)
+        print(
+            f"\nDemo FAILED: orders without an invoice: {missing}; duplicated references: {duplicates}",
+            file=sys.stderr,
+        )
         return 1
     print("\nDemo finished: every confirmed or completed order has exactly one booked invoice.")
     return 0
@@ -100,7 +115,9 @@ def replay(arguments: argparse.Namespace) -> int:
     with DemoEnvironment(log_level=arguments.log_level) as environment:
         environment.seed_bemakers_orders()
         for delivery in deliveries:
-            response = environment.deliver(delivery, connection_id=arguments.connection, sign=not arguments.as_is)
+            response = environment.deliver(
+                delivery, connection_id=arguments.connection, sign=not arguments.as_is
+            )
             report["deliveries"].append(
                 {"file": delivery.name, "status": response["statusCode"], "response": response_body(response)}
             )
@@ -142,7 +159,12 @@ def replay(arguments: argparse.Namespace) -> int:
     print()
     _print_table(
         [
-            [item["order_number"], str(item["state"]), json.dumps(item["documents"]), json.dumps(item["error"]) if item["error"] else ""]
+            [
+                item["order_number"],
+                str(item["state"]),
+                json.dumps(item["documents"]),
+                json.dumps(item["error"]) if item["error"] else "",
+            ]
             for item in report["documents"]
         ],
         ["order", "transfer", "e-conomic documents", "error"],
@@ -152,8 +174,8 @@ def replay(arguments: argparse.Namespace) -> int:
 
 def invoke(arguments: argparse.Namespace) -> int:
     """Invoke one function on one event file, with the demo environment around it."""
-    from hubctl.demo import DEMO_WEBHOOK_SECRET, DemoEnvironment
     from hubctl.deliveries import Delivery
+    from hubctl.demo import DEMO_WEBHOOK_SECRET, DemoEnvironment
     from hubctl.local import POLL_FUNCTION, TRANSFER_FUNCTION, WEBHOOK_FUNCTION
 
     aliases = {"webhook": WEBHOOK_FUNCTION, "order_transfer": TRANSFER_FUNCTION, "order_poll": POLL_FUNCTION}
@@ -184,7 +206,9 @@ def connections_apply(arguments: argparse.Namespace) -> int:
     from hubctl.connections_file import ConnectionsFileError, apply_connections, load_connections_file
 
     try:
-        parsed = load_connections_file(Path(arguments.file), secrets_prefix=os.environ.get("SECRETS_PREFIX", "bemakers-hub/"))
+        parsed = load_connections_file(
+            Path(arguments.file), secrets_prefix=os.environ.get("SECRETS_PREFIX", "bemakers-hub/")
+        )
     except (ConnectionsFileError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -193,7 +217,10 @@ def connections_apply(arguments: argparse.Namespace) -> int:
         return 0
     table = arguments.table or os.environ.get("CONNECTIONS_TABLE")
     if not table:
-        print("error: name the connections table with --table or $CONNECTIONS_TABLE (a stack output)", file=sys.stderr)
+        print(
+            "error: name the connections table with --table or $CONNECTIONS_TABLE (a stack output)",
+            file=sys.stderr,
+        )
         return 1
     if arguments.region:
         os.environ["AWS_DEFAULT_REGION"] = arguments.region
@@ -212,5 +239,8 @@ def connections_apply(arguments: argparse.Namespace) -> int:
     applied = apply_connections(parsed, ConnectionStore(table))
     print(f"applied {len(applied)} connections to {table}: {', '.join(applied)}")
     if missing:
-        print(f"warning: these secrets do not exist yet in Secrets Manager: {', '.join(missing)}", file=sys.stderr)
+        print(
+            f"warning: these secrets do not exist yet in Secrets Manager: {', '.join(missing)}",
+            file=sys.stderr,
+        )
     return 0

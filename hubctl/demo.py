@@ -20,10 +20,10 @@ DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEMO_CONNECTION = "demo-brewery"
 # Placeholder credentials that only the loopback sandboxes accept.
-DEMO_BEMAKERS_TOKEN = "sandbox-bemakers-token"  # noqa: S105
-DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105
-DEMO_ECONOMIC_APP_TOKEN = "sandbox-app-secret-token"  # noqa: S105
-DEMO_ECONOMIC_GRANT_TOKEN = "sandbox-agreement-grant-token"  # noqa: S105
+DEMO_BEMAKERS_TOKEN = "sandbox-bemakers-token"
+DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"
+DEMO_ECONOMIC_APP_TOKEN = "sandbox-app-secret-token"
+DEMO_ECONOMIC_GRANT_TOKEN = "sandbox-agreement-grant-token"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,9 @@ class DemoEnvironment:
         for order in loads_json(path.read_bytes()):
             self.bemakers.put_order(order)
 
-    def deliver(self, delivery: Delivery, *, connection_id: str = DEMO_CONNECTION, sign: bool = True) -> dict[str, Any]:
+    def deliver(
+        self, delivery: Delivery, *, connection_id: str = DEMO_CONNECTION, sign: bool = True
+    ) -> dict[str, Any]:
         """Sign a delivery with the demo webhook secret and send it to the webhook function."""
         if sign:
             delivery = delivery.signed(DEMO_WEBHOOK_SECRET)
@@ -96,7 +98,9 @@ class DemoEnvironment:
     def ledger(self) -> Ledger:
         return get_runtime().ledger
 
-    def order_report(self, orders: dict[str, dict[str, Any]], *, target: str = "economic") -> list[DocumentReport]:
+    def order_report(
+        self, orders: dict[str, dict[str, Any]], *, target: str = "economic"
+    ) -> list[DocumentReport]:
         """Return the ledger's state for each order (id → latest Bemakers order) and target."""
         return [
             DocumentReport(

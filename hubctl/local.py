@@ -35,7 +35,7 @@ POLL_FUNCTION = "OrderPollFunction"
 
 _LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto's placeholder credentials
+    "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -174,7 +174,9 @@ class LocalHub:
             QueueUrl=self.queue_url(logical_id),
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
 
     # -- functions ----------------------------------------------------------------------------
 
@@ -192,7 +194,9 @@ class LocalHub:
         """Invoke one function with one event and return what the handler returned."""
         spec = self._resources.functions()[logical_id]
         memory = self._resources.template.get("Globals", {}).get("Function", {}).get("MemorySize", 128)
-        context = LambdaContext(function_name=logical_id, memory_limit_in_mb=int(memory), timeout_seconds=spec.timeout)
+        context = LambdaContext(
+            function_name=logical_id, memory_limit_in_mb=int(memory), timeout_seconds=spec.timeout
+        )
         return self.handler(logical_id)(event, context)
 
     # -- triggers -----------------------------------------------------------------------------
@@ -212,7 +216,9 @@ class LocalHub:
 
     def run_schedule(self, logical_id: str = POLL_FUNCTION, *, now: datetime | None = None) -> Any:
         """Invoke a scheduled function once, as EventBridge Scheduler would."""
-        return self.invoke(logical_id, events.scheduler_event(schedule_name=logical_id, region=REGION, now=now))
+        return self.invoke(
+            logical_id, events.scheduler_event(schedule_name=logical_id, region=REGION, now=now)
+        )
 
     def drain_queue(self, queue_logical_id: str = "OrdersQueue", *, max_batches: int = 200) -> DrainReport:
         """Run the queue's consumer until the queue is empty, as the SQS event source mapping would.
@@ -223,7 +229,9 @@ class LocalHub:
         function_id, batch_size = self._consumer_of(queue_logical_id)
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = self.queue_url(queue_logical_id)
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         dead_letter_before = self._dead_letter_depth(queue_logical_id)
         batches = succeeded = failed = 0
         for _ in range(max_batches):

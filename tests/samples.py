@@ -24,7 +24,9 @@ PAID = "05-order-updated-paid.json"
 
 def delivery_document(name: str) -> dict[str, Any]:
     """Return a delivery file's JSON (headers and body), numbers as Decimal."""
-    document: dict[str, Any] = json.loads((DELIVERIES / name).read_text(encoding="utf-8"), parse_float=Decimal)
+    document: dict[str, Any] = json.loads(
+        (DELIVERIES / name).read_text(encoding="utf-8"), parse_float=Decimal
+    )
     return document
 
 

@@ -26,7 +26,7 @@ class BemakersSandbox(LoopbackJsonServer):
         self._orders: dict[str, dict[str, Any]] = {}
 
     def put_order(self, order: dict[str, Any]) -> None:
-        """Store or replace an order. Raises pydantic.ValidationError for an order that breaks the contract."""
+        """Store or replace an order. Raises pydantic.ValidationError when it breaks the contract."""
         Order.model_validate(order)
         with self._state_lock:
             self._orders[order["id"]] = order
@@ -93,7 +93,7 @@ def _encode_cursor(key: tuple[datetime, str]) -> str:
     return base64.urlsafe_b64encode(json.dumps([key[0].isoformat(), key[1]]).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None | Literal[False]:
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | Literal[False] | None:
     """Return the position after which the page starts, None for the first page, False when invalid."""
     if cursor is None:
         return None

@@ -12,7 +12,15 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from hub.aws import dynamodb_table
 from hub.errors import ConfigurationError, ConnectionNotFound
@@ -85,9 +93,7 @@ class EconomicSettings(StrictSettings):
 
     @field_validator("customer_groups")
     @classmethod
-    def _every_customer_type_has_a_group(
-        cls, groups: dict[CustomerType, int]
-    ) -> dict[CustomerType, int]:
+    def _every_customer_type_has_a_group(cls, groups: dict[CustomerType, int]) -> dict[CustomerType, int]:
         missing = [customer_type.value for customer_type in CustomerType if customer_type not in groups]
         if missing:
             raise ValueError(f"customer_groups has no group for: {', '.join(missing)}")

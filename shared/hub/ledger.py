@@ -212,8 +212,10 @@ class Ledger:
             values[":error"] = error.model_dump(exclude_none=True)
         try:
             response = self._table.update_item(
-                Key={"pk": _document_key(record.connection_id, record.kind, record.document_id),
-                     "sk": f"target#{record.target}"},
+                Key={
+                    "pk": _document_key(record.connection_id, record.kind, record.document_id),
+                    "sk": f"target#{record.target}",
+                },
                 UpdateExpression=f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}",
                 ConditionExpression="lease_owner = :owner",
                 ExpressionAttributeNames={"#state": "state", "#error": "error"},
@@ -330,7 +332,7 @@ def _timestamp(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="microseconds")
 
 
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+def _deserialize(item: Any) -> dict[str, Any]:
     """Turn a low-level item (as in a ConditionalCheckFailed response) into plain values."""
     return {key: _DESERIALIZER.deserialize(value) for key, value in item.items()}
 

@@ -17,7 +17,6 @@ from hub.cursors import CursorStore
 from hub.ledger import Ledger
 from hub.settings import Settings, get_settings
 
-
 _reset_hooks: list[Callable[[], None]] = []
 
 

@@ -34,9 +34,7 @@ def verify(
         raise InvalidSignature("timestamp header is not a Unix time in seconds")
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
         raise InvalidSignature(f"timestamp is more than {MAX_AGE_SECONDS} seconds from the current time")
-    offered = [
-        part.strip()[3:] for part in signature_header.split(",") if part.strip().startswith("v1=")
-    ]
+    offered = [part.strip()[3:] for part in signature_header.split(",") if part.strip().startswith("v1=")]
     if not offered:
         raise InvalidSignature("signature header has no v1= signature")
     for secret in secrets:

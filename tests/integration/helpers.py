@@ -22,7 +22,9 @@ def sample_delivery(name: str) -> Delivery:
 def delivery_for(body: dict[str, Any], delivery_id: str = "dlv_test") -> Delivery:
     """Return an unsigned delivery whose body is `body` written as JSON."""
     return Delivery(
-        "test", {"Content-Type": "application/json", "X-Bemakers-Delivery": delivery_id}, dumps_json(body).encode()
+        "test",
+        {"Content-Type": "application/json", "X-Bemakers-Delivery": delivery_id},
+        dumps_json(body).encode(),
     )
 
 

@@ -34,10 +34,20 @@ def test_connections_apply_writes_each_connection(
 ) -> None:
     monkeypatch.setenv("BEMAKERS_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("ECONOMIC_BASE_URL", "http://127.0.0.1:2")
-    status = main(["connections", "apply", str(REPOSITORY / "hubctl/demo_data/connections.yaml"), "--table", connections_table])
-    item = boto3.resource("dynamodb", region_name="eu-west-1").Table(connections_table).get_item(
-        Key={"connection_id": "demo-brewery"}
-    )["Item"]
+    status = main(
+        [
+            "connections",
+            "apply",
+            str(REPOSITORY / "hubctl/demo_data/connections.yaml"),
+            "--table",
+            connections_table,
+        ]
+    )
+    item = (
+        boto3.resource("dynamodb", region_name="eu-west-1")
+        .Table(connections_table)
+        .get_item(Key={"connection_id": "demo-brewery"})["Item"]
+    )
     assert (status, json.loads(item["config"])["economic"]["base_url"]) == (0, "http://127.0.0.1:2")
 
 
@@ -46,7 +56,15 @@ def test_connections_apply_warns_of_missing_secrets(
 ) -> None:
     monkeypatch.setenv("BEMAKERS_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("ECONOMIC_BASE_URL", "http://127.0.0.1:2")
-    main(["connections", "apply", str(REPOSITORY / "hubctl/demo_data/connections.yaml"), "--table", connections_table])
+    main(
+        [
+            "connections",
+            "apply",
+            str(REPOSITORY / "hubctl/demo_data/connections.yaml"),
+            "--table",
+            connections_table,
+        ]
+    )
     assert "bemakers-hub/demo-brewery/economic" in capsys.readouterr().err
 
 
@@ -65,11 +83,22 @@ def test_replay_reports_json(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     status = main(["replay", *files, "--json", "--dump-sandbox", str(tmp_path)])
     report = json.loads(capsys.readouterr().out)
     states = {document["order_number"]: document["state"] for document in report["documents"]}
-    assert (status, states) == (0, {"1001": "transferred", "1002": "transferred", "1003": "transferred", "1004": "transferred"})
+    assert (status, states) == (
+        0,
+        {"1001": "transferred", "1002": "transferred", "1003": "transferred", "1004": "transferred"},
+    )
 
 
 def test_replay_dumps_sandbox_requests(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    main(["replay", str(DELIVERIES / "01-order-created-consumer-dk.json"), "--json", "--dump-sandbox", str(tmp_path)])
+    main(
+        [
+            "replay",
+            str(DELIVERIES / "01-order-created-consumer-dk.json"),
+            "--json",
+            "--dump-sandbox",
+            str(tmp_path),
+        ]
+    )
     assert any(path.name.endswith(".json") for path in (tmp_path / "economic").iterdir())
 
 

@@ -16,15 +16,29 @@ from tests.samples import DELIVERIES, delivery_document
 
 
 def _personal_values(customer: dict[str, Any]) -> set[str]:
-    values = {customer.get("name"), customer.get("email"), customer.get("phone"), customer.get("company_name")}
+    values = {
+        customer.get("name"),
+        customer.get("email"),
+        customer.get("phone"),
+        customer.get("company_name"),
+    }
     for address in (customer.get("billing_address"), customer.get("shipping_address")):
         if address:
-            values |= {address.get("line1"), address.get("line2"), f"{address['postal_code']} {address['city']}"}
+            values |= {
+                address.get("line1"),
+                address.get("line2"),
+                f"{address['postal_code']} {address['city']}",
+            }
     return {value for value in values if value}
 
 
 PERSONAL_DATA = sorted(
-    set().union(*(_personal_values(delivery_document(path.name)["body"]["data"]["customer"]) for path in DELIVERIES.glob("*.json")))
+    set().union(
+        *(
+            _personal_values(delivery_document(path.name)["body"]["data"]["customer"])
+            for path in DELIVERIES.glob("*.json")
+        )
+    )
 )
 
 
@@ -86,4 +100,7 @@ def test_logs_were_captured(
 ) -> None:
     _replay_every_path(environment)
     output = captured_logs.getvalue() + capfd.readouterr().out
-    assert all(message in output for message in ("delivery enqueued", "webhook rejected", "transfer rejected", "retrying request"))
+    assert all(
+        message in output
+        for message in ("delivery enqueued", "webhook rejected", "transfer rejected", "retrying request")
+    )

@@ -32,7 +32,9 @@ class SimulatedCrash(BaseException):
 def _receive_one(environment: DemoEnvironment) -> dict[str, Any]:
     sqs = boto3.client("sqs", region_name=REGION)
     messages = sqs.receive_message(
-        QueueUrl=environment.hub.queue_url("OrdersQueue"), AttributeNames=["All"], MessageAttributeNames=["All"]
+        QueueUrl=environment.hub.queue_url("OrdersQueue"),
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
     )["Messages"]
     return dict(messages[0])
 
@@ -68,13 +70,18 @@ def test_order_without_booking_stays_a_draft(environment: DemoEnvironment) -> No
 def test_transfer_creates_customer_with_email(environment: DemoEnvironment) -> None:
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue()
-    assert [customer["email"] for customer in environment.economic.customers.values()] == ["test.person@example.com"]
+    assert [customer["email"] for customer in environment.economic.customers.values()] == [
+        "test.person@example.com"
+    ]
 
 
 def test_transfer_creates_missing_products_in_configured_group(environment: DemoEnvironment) -> None:
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue()
-    groups = {number: product["productGroup"]["productGroupNumber"] for number, product in environment.economic.products.items()}
+    groups = {
+        number: product["productGroup"]["productGroupNumber"]
+        for number, product in environment.economic.products.items()
+    }
     assert groups == {"IPA-33CL": 1, "PANT-A": 1, "SHIPPING": 1}
 
 
@@ -82,7 +89,11 @@ def test_ledger_records_the_economic_documents(environment: DemoEnvironment) -> 
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue()
     record = ledger_state("ord_1001")
-    assert record.documents == {"customer_number": "1", "draft_invoice_number": "1", "booked_invoice_number": "1"}
+    assert record.documents == {
+        "customer_number": "1",
+        "draft_invoice_number": "1",
+        "booked_invoice_number": "1",
+    }
 
 
 def test_ledger_marks_order_transferred(environment: DemoEnvironment) -> None:
@@ -192,7 +203,10 @@ def test_crash_after_booking_adopts_the_booked_invoice(
             environment.hub.invoke("OrderTransferFunction", event)
     expire_lease("ord_1001")
     environment.hub.invoke("OrderTransferFunction", event)
-    assert (len(invoices_for(environment, "ord_1001")), ledger_state("ord_1001").documents["booked_invoice_number"]) == (
+    assert (
+        len(invoices_for(environment, "ord_1001")),
+        ledger_state("ord_1001").documents["booked_invoice_number"],
+    ) == (
         1,
         "1",
     )

@@ -37,7 +37,10 @@ def test_variables_are_filled_in(tmp_path: Path) -> None:
 def test_defaults_transfer_confirmed_and_completed_orders(tmp_path: Path) -> None:
     parsed = load_connections_file(_write(tmp_path, VALID), variables={"ECONOMIC_URL": "x"})
     economic = parsed.connections[0].economic
-    assert economic is not None and [state.value for state in economic.transfer_states] == ["confirmed", "completed"]
+    assert economic is not None and [state.value for state in economic.transfer_states] == [
+        "confirmed",
+        "completed",
+    ]
 
 
 def test_missing_variable_is_named(tmp_path: Path) -> None:

@@ -12,7 +12,15 @@ from hub.mapping.economic import (
     vat_zone_number,
 )
 from hub.models.canonical import LineKind
-from tests.samples import BUSINESS_DK, BUSINESS_SE, CONSUMER_DK, WAITING, canonical_order, economic_settings, order_payload
+from tests.samples import (
+    BUSINESS_DK,
+    BUSINESS_SE,
+    CONSUMER_DK,
+    WAITING,
+    canonical_order,
+    economic_settings,
+    order_payload,
+)
 
 
 def test_consumer_is_matched_by_email() -> None:
@@ -90,7 +98,11 @@ def test_draft_invoice_references_the_order() -> None:
 def test_draft_invoice_shipping_uses_configured_sku() -> None:
     order = canonical_order(CONSUMER_DK)
     draft = to_draft_invoice(order, 7, economic_settings(shipping_sku="FREIGHT"))
-    shipping = [line for line, source in zip(draft["lines"], order.lines, strict=True) if source.kind is LineKind.SHIPPING]
+    shipping = [
+        line
+        for line, source in zip(draft["lines"], order.lines, strict=True)
+        if source.kind is LineKind.SHIPPING
+    ]
     assert shipping[0]["product"] == {"productNumber": "FREIGHT"}
 
 
@@ -112,7 +124,7 @@ def test_draft_invoice_carries_line_discount() -> None:
 def test_draft_invoice_rejects_totals_that_do_not_reconcile() -> None:
     payload = order_payload(CONSUMER_DK)
     payload["totals"]["total_excl_vat"] = Decimal("212.01")
-    with pytest.raises(InvalidOrder, match="212.01"):
+    with pytest.raises(InvalidOrder, match=r"212\.01"):
         to_draft_invoice(canonical_order(CONSUMER_DK, totals=payload["totals"]), 7, economic_settings())
 
 

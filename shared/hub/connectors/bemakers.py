@@ -46,11 +46,15 @@ class BemakersClient:
             response = self._http.request("GET", "/v1/orders", params=params)
             if response.status_code in (401, 403):
                 raise TargetUnavailable(
-                    TARGET, f"Bemakers rejected the API token (HTTP {response.status_code})", status=response.status_code
+                    TARGET,
+                    f"Bemakers rejected the API token (HTTP {response.status_code})",
+                    status=response.status_code,
                 )
             if response.status_code >= 400:
                 raise TargetRejected(
-                    TARGET, f"GET /v1/orders failed with HTTP {response.status_code}", status=response.status_code
+                    TARGET,
+                    f"GET /v1/orders failed with HTTP {response.status_code}",
+                    status=response.status_code,
                 )
             try:
                 page = OrderPage.model_validate_json(response.content)

@@ -98,7 +98,9 @@ class EconomicClient:
             "POST", "/invoices/booked", {"draftInvoice": {"draftInvoiceNumber": draft_invoice_number}}
         )
 
-    def _find_first(self, path: str, filter_expression: str, *, sort: str | None = None) -> dict[str, Any] | None:
+    def _find_first(
+        self, path: str, filter_expression: str, *, sort: str | None = None
+    ) -> dict[str, Any] | None:
         params: dict[str, str | int] = {"filter": filter_expression, "pagesize": 1}
         if sort:
             params["sort"] = sort
@@ -119,7 +121,9 @@ def _json_or_raise(response: requests.Response) -> dict[str, Any]:
         # the message stays queued for retry and the DLQ alarm fires rather than each
         # order being marked failed.
         raise TargetUnavailable(
-            TARGET, f"e-conomic rejected the credentials (HTTP {response.status_code})", status=response.status_code
+            TARGET,
+            f"e-conomic rejected the credentials (HTTP {response.status_code})",
+            status=response.status_code,
         )
     raise rejection_from_response(response)
 

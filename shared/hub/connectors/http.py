@@ -76,7 +76,9 @@ class JsonHttpClient:
                 # ConnectionError. Only the first is safe to resend for a POST.
                 safe = idempotent or _failed_to_connect(error)
                 if last_attempt or not safe:
-                    raise TargetUnavailable(self.target, f"{method} {path} failed: connection error") from None
+                    raise TargetUnavailable(
+                        self.target, f"{method} {path} failed: connection error"
+                    ) from None
                 self._wait(method, path, attempt, status=None, retry_after=None)
                 continue
             except requests.Timeout:
@@ -105,7 +107,9 @@ class JsonHttpClient:
             )
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _wait(self, method: str, path: str, attempt: int, *, status: int | None, retry_after: str | None) -> None:
+    def _wait(
+        self, method: str, path: str, attempt: int, *, status: int | None, retry_after: str | None
+    ) -> None:
         delay = _retry_after_seconds(retry_after)
         if delay is None:
             delay = random.uniform(0, self._backoff_base * 2 ** (attempt - 1))  # noqa: S311 - jitter, not security

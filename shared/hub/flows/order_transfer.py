@@ -82,7 +82,9 @@ def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list
     try:
         order = from_bemakers_order(Order.model_validate(message.snapshot))
     except ValidationError as error:
-        invalid = InvalidOrder("the order snapshot fails the Bemakers order model", fields=validation_paths(error))
+        invalid = InvalidOrder(
+            "the order snapshot fails the Bemakers order model", fields=validation_paths(error)
+        )
         return [_record_invalid(runtime.ledger, message, target.name, invalid) for target in targets]
 
     outcomes: list[TargetOutcome] = []
@@ -102,7 +104,9 @@ def _transfer_to_target(
 ) -> TargetOutcome:
     logger.append_keys(target=target.name)
     if order.status not in target.transfer_states:
-        return _record_waiting(ledger, message, target.name, f"order status {order.status.value} is not transferred")
+        return _record_waiting(
+            ledger, message, target.name, f"order status {order.status.value} is not transferred"
+        )
 
     try:
         lease = ledger.claim(
@@ -145,7 +149,12 @@ def _transfer_to_target(
 
 def _record_waiting(ledger: Ledger, message: DocumentChanged, target: str, reason: str) -> TargetOutcome:
     record = ledger.record_waiting(
-        message.connection_id, message.kind, message.document_id, target, version=message.version, reason=reason
+        message.connection_id,
+        message.kind,
+        message.document_id,
+        target,
+        version=message.version,
+        reason=reason,
     )
     if record is None:
         logger.info("later state not acted on", target=target, reason=reason)
@@ -155,7 +164,9 @@ def _record_waiting(ledger: Ledger, message: DocumentChanged, target: str, reaso
     return TargetOutcome(target, Outcome.WAITING, record.documents)
 
 
-def _record_invalid(ledger: Ledger, message: DocumentChanged, target: str, error: InvalidOrder) -> TargetOutcome:
+def _record_invalid(
+    ledger: Ledger, message: DocumentChanged, target: str, error: InvalidOrder
+) -> TargetOutcome:
     try:
         lease = ledger.claim(
             message.connection_id, message.kind, message.document_id, target,
@@ -179,4 +190,3 @@ def _error_record(error: Exception) -> TargetErrorRecord:
     if isinstance(error, TargetUnavailable):
         return TargetErrorRecord(message=str(error), status=error.status)
     return TargetErrorRecord(message=f"{type(error).__name__}: {error}")
-

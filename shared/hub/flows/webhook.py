@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError

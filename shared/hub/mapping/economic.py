@@ -15,9 +15,10 @@ from hub.models.bemakers import CustomerType
 from hub.models.canonical import CanonicalOrder, Customer, Line, LineKind
 
 ORE = Decimal("0.01")
+# The 27 EU member states (ISO 3166-1 alpha-2; Greece is GR here, not the EU's own EL).
 EU_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
-)
+    ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU"),
+) | frozenset(("IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"))
 REFERENCE_PREFIX = "bemakers-order:"
 MAX_PRODUCT_NAME = 300
 MAX_LINE_DESCRIPTION = 2500
@@ -116,7 +117,9 @@ def to_economic_product(line: Line, settings: EconomicSettings) -> dict[str, Any
     }
 
 
-def to_draft_invoice(order: CanonicalOrder, customer_number: int, settings: EconomicSettings) -> dict[str, Any]:
+def to_draft_invoice(
+    order: CanonicalOrder, customer_number: int, settings: EconomicSettings
+) -> dict[str, Any]:
     """Build the POST /invoices/drafts body, with lines whose net total equals the order's to the øre."""
     customer = order.customer
     delivery = customer.shipping_address

@@ -68,7 +68,9 @@ class Customer(BemakersModel):
     company_name: str | None = None
     email: str | None = None
     phone: str | None = None
-    vat_number: str | None = Field(default=None, description="CVR for Danish companies, else an EU VAT number")
+    vat_number: str | None = Field(
+        default=None, description="CVR for Danish companies, else an EU VAT number"
+    )
     ean: str | None = Field(default=None, description="GLN for public-sector e-invoicing")
     excise_number: str | None = Field(default=None, description="Distributor excise number")
     billing_address: Address
@@ -76,7 +78,7 @@ class Customer(BemakersModel):
 
 
 class DepositInfo(BemakersModel):
-    """Danish deposit (pant) metadata of a line: the class (A, B, C or refillable) and the deposit per unit."""
+    """Danish deposit (pant) metadata of a line: the class (A, B, C or refillable) and deposit per unit."""
 
     deposit_class: Literal["A", "B", "C", "refillable"]
     amount_per_unit_incl_vat: NonNegativeMoney

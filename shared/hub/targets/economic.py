@@ -78,7 +78,9 @@ class EconomicOrderTarget:
             return int(existing["customerNumber"])
         created = self._client.create_customer(to_economic_customer(order, self._settings))
         logger.info(
-            "customer created", customer_number=created["customerNumber"], customer_type=order.customer.type.value
+            "customer created",
+            customer_number=created["customerNumber"],
+            customer_type=order.customer.type.value,
         )
         return int(created["customerNumber"])
 
