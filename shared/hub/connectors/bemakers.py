@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+import requests
 from pydantic import ValidationError
 
 from hub.connectors.http import JsonHttpClient
@@ -57,6 +58,8 @@ class BemakersClient:
                     status=response.status_code,
                 )
             try:
+                # NOTE: one order that fails the model fails the whole page, so the poll of this
+                # connection stops at the cursor (and alarms) until the order is fixed upstream.
                 page = OrderPage.model_validate_json(response.content)
             except ValidationError as error:
                 raise TargetRejected(
@@ -67,4 +70,20 @@ class BemakersClient:
             yield from page.data
             if not page.next_cursor:
                 return
+            if page.next_cursor == cursor:
+                raise TargetRejected(
+                    TARGET, "GET /v1/orders returned the same next_cursor twice", status=response.status_code
+                )
             cursor = page.next_cursor
+
+
+def _error_message(response: requests.Response) -> str:
+    """Return Bemakers' own reason from an error body (`{"error": {"message": ...}}`), if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "no JSON body"
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    return "no error message"
