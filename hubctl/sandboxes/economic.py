@@ -1,8 +1,8 @@
 """Loopback sandbox that speaks Visma e-conomic's legacy REST API (restapi.e-conomic.com).
 
-It serves customers, products, draft and booked invoices and the reference collections an
-agreement starts with. Every POST and PUT body is validated against the JSON schemas in
-tests/contract/economic/schemas, which were derived from e-conomic's REST docs
+It serves customers, products, draft and booked invoices, draft orders and the reference
+collections an agreement starts with. Every POST and PUT body is validated against the JSON
+schemas in tests/contract/economic/schemas, which were derived from e-conomic's REST docs
 (github.com/e-conomic/slate @ f6bf5a4). The sandbox also enforces the docs' rules that a
 schema cannot express:
 - null is never accepted as a value;
@@ -96,10 +96,17 @@ class CustomerGroup:
 
 @dataclass(frozen=True)
 class ProductGroup:
-    """A product group."""
+    """A product group. Lines of products in a `vat_exempt` group carry no VAT in any VAT zone.
+
+    NOTE: e-conomic's product group resource has no such flag. There, the group's sales account
+    for each VAT zone decides the VAT through that account's VAT code (GET
+    /product-groups/:productGroupNumber/sales-accounts in the REST docs). So the sandbox leaves
+    `vat_exempt` out of GET /product-groups.
+    """
 
     number: int
     name: str
+    vat_exempt: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,7 @@ class ReferenceData:
     product_groups: tuple[ProductGroup, ...] = (
         ProductGroup(1, "Beverages"),
         ProductGroup(2, "Shipping and fees"),
+        ProductGroup(3, "No VAT (rounding, exempt shipping)", vat_exempt=True),
     )
     units: tuple[Unit, ...] = (Unit(1, "pcs"),)
     # NOTE: fixed rates for the demo. The real API uses the day's rate when exchangeRate is left out.
@@ -176,6 +184,7 @@ _REFERENCE_KINDS: dict[str, _ReferenceKind] = {
         _ReferenceKind("product", "productNumber", "products", integer_key=False),
         _ReferenceKind("draftInvoice", "draftInvoiceNumber", "invoices/drafts"),
         _ReferenceKind("bookedInvoice", "bookedInvoiceNumber", "invoices/booked"),
+        _ReferenceKind("draftOrder", "orderNumber", "orders/drafts"),
         _ReferenceKind("layout", "layoutNumber", "layouts"),
         _ReferenceKind("paymentTerms", "paymentTermsNumber", "payment-terms"),
         _ReferenceKind("vatZone", "vatZoneNumber", "vat-zones"),
@@ -196,6 +205,8 @@ _INVOICE_REFERENCES = (
     "lines.[].product",
     "lines.[].unit",
 )
+# Draft orders reference the same entities as draft invoices.
+_ORDER_REFERENCES = _INVOICE_REFERENCES
 
 
 def _render_reference_data(data: ReferenceData) -> dict[str, dict[Any, dict[str, Any]]]:
@@ -943,8 +954,9 @@ class EconomicSandbox(LoopbackJsonServer):
     """A loopback e-conomic agreement: start it, point a connector at `start()`'s URL, inspect state.
 
     Every request needs the X-AppSecretToken and X-AgreementGrantToken headers with the tokens
-    given here. State (customers, products, draft and booked invoices) lives in memory until the
-    sandbox is discarded; the reference data starts as `ReferenceData()` unless given.
+    given here. State (customers, products, draft and booked invoices, draft orders) lives in
+    memory until the sandbox is discarded; the reference data starts as `ReferenceData()` unless
+    given.
     """
 
     def __init__(
@@ -969,7 +981,9 @@ class EconomicSandbox(LoopbackJsonServer):
         self._products: dict[str, dict[str, Any]] = {}
         self._drafts: dict[int, dict[str, Any]] = {}
         self._booked: dict[int, dict[str, Any]] = {}
+        self._draft_orders: dict[int, dict[str, Any]] = {}
         self._next_draft_number = 1
+        self._next_order_number = 1
 
         self._routes: list[tuple[tuple[str, ...], dict[str, _Handler]]] = [
             (("customers",), {"GET": self._list_customers, "POST": self._post_customer}),
@@ -983,6 +997,15 @@ class EconomicSandbox(LoopbackJsonServer):
             ),
             (("invoices", "booked"), {"GET": self._list_booked, "POST": self._post_booked}),
             (("invoices", "booked", "*"), {"GET": self._get_booked, "PUT": self._put_booked}),
+            (("orders", "drafts"), {"GET": self._list_draft_orders, "POST": self._post_draft_order}),
+            (
+                ("orders", "drafts", "*"),
+                {
+                    "GET": self._get_draft_order,
+                    "PUT": self._put_draft_order,
+                    "DELETE": self._delete_draft_order,
+                },
+            ),
         ]
         for collection, kind, default_sort in _REFERENCE_COLLECTIONS:
             self._routes.append(
@@ -1047,6 +1070,12 @@ class EconomicSandbox(LoopbackJsonServer):
         """Copies of the booked invoices as GET returns them, keyed by bookedInvoiceNumber."""
         with self._state_lock:
             return {number: self._render_booked(doc) for number, doc in self._booked.items()}
+
+    @property
+    def draft_orders(self) -> dict[int, dict[str, Any]]:
+        """Copies of the draft orders as GET returns them, keyed by orderNumber."""
+        with self._state_lock:
+            return {number: self._render_draft_order(doc) for number, doc in self._draft_orders.items()}
 
     # -- request handling -----------------------------------------------------------------------
 
@@ -1165,6 +1194,7 @@ class EconomicSandbox(LoopbackJsonServer):
             "product": self._products,
             "draftInvoice": self._drafts,
             "bookedInvoice": self._booked,
+            "draftOrder": self._draft_orders,
             **self._reference,
         }
         table = tables.get(kind.name, {})
@@ -1459,7 +1489,7 @@ class EconomicSandbox(LoopbackJsonServer):
         )
         number = self._next_draft_number
         self._next_draft_number += 1
-        self._drafts[number] = self._build_invoice(document, number)
+        self._drafts[number] = self._build_sales_document(document, "draftInvoiceNumber", number)
         return self._created(self._render_draft(self._drafts[number]))
 
     def _put_draft(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
@@ -1485,7 +1515,7 @@ class EconomicSandbox(LoopbackJsonServer):
         # layout sent with PUT, checked above like any reference, instead of dropping it.
         if isinstance(body.get("layout"), dict):
             document["layout"] = body["layout"]
-        self._drafts[number] = self._build_invoice(document, number)
+        self._drafts[number] = self._build_sales_document(document, "draftInvoiceNumber", number)
         return HttpResponse(200, self._render_draft(self._drafts[number]))
 
     def _delete_draft(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
@@ -1509,10 +1539,15 @@ class EconomicSandbox(LoopbackJsonServer):
                     _VALIDATION_HINT,
                 )
 
-    def _build_invoice(self, document: dict[str, Any], number: int) -> dict[str, Any]:
-        """Complete a validated invoice body: references, line defaults, totals and the due date."""
+    def _build_sales_document(self, document: dict[str, Any], number_key: str, number: int) -> dict[str, Any]:
+        """Complete a validated draft invoice or draft order: number, references, lines, totals, due date.
+
+        `number_key` names the number property, draftInvoiceNumber or orderNumber. VAT is the
+        recipient VAT zone's rate applied to the summed net amount of the taxable lines, rounded
+        half up to 2 decimals. A line is taxable unless its product is in a `vat_exempt` group.
+        """
         self._normalise_references(document, _INVOICE_REFERENCES)
-        document["draftInvoiceNumber"] = number
+        document[number_key] = number
         document.pop("self", None)
 
         terms = document.get("paymentTerms")
@@ -1529,9 +1564,14 @@ class EconomicSandbox(LoopbackJsonServer):
         )
 
         net_amount = Decimal("0.00")
+        taxable_net_amount = Decimal("0.00")
         for index, line in enumerate(document.get("lines", []), start=1):
-            net_amount += self._complete_line(line, index, rate)
-        vat_amount = _round_money(net_amount * rate / 100)
+            exempt = self._is_vat_exempt(line)
+            line_net_amount = self._complete_line(line, index, Decimal(0) if exempt else rate)
+            net_amount += line_net_amount
+            if not exempt:
+                taxable_net_amount += line_net_amount
+        vat_amount = _round_money(taxable_net_amount * rate / 100)
         gross_amount = net_amount + vat_amount
         exchange_rate = Decimal(document["exchangeRate"])
 
@@ -1553,6 +1593,20 @@ class EconomicSandbox(LoopbackJsonServer):
             return Decimal(100)
         currency = next(item for item in self._reference_data.currencies if item.code == currency_code)
         return currency.exchange_rate
+
+    def _is_vat_exempt(self, line: Mapping[str, Any]) -> bool:
+        """Return True when the line's product is in a product group marked `vat_exempt`.
+
+        A line without a product, or whose product's group is not in the reference data, is taxable.
+        """
+        product = self._products.get(line["product"]["productNumber"]) if "product" in line else None
+        if product is None or "productGroup" not in product:
+            return False
+        group_number = product["productGroup"]["productGroupNumber"]
+        group = next(
+            (group for group in self._reference_data.product_groups if group.number == group_number), None
+        )
+        return group is not None and group.vat_exempt
 
     def _complete_line(self, line: dict[str, Any], index: int, vat_rate: Decimal) -> Decimal:
         """Fill a line's defaults from its product, compute its amounts and return its net amount.
@@ -1580,6 +1634,53 @@ class EconomicSandbox(LoopbackJsonServer):
         line["vatRate"] = vat_rate
         line["vatAmount"] = _round_money(total_net_amount * vat_rate / 100)
         return total_net_amount
+
+    # -- draft orders ---------------------------------------------------------------------------
+
+    def _render_draft_order(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        return self._render(document, "draftOrder", document["orderNumber"])
+
+    def _list_draft_orders(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
+        documents = [self._render_draft_order(document) for document in self._draft_orders.values()]
+        return self._list(request, "/orders/drafts", documents, "orderNumber")
+
+    def _get_draft_order(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
+        number = _path_number(parameters[0])
+        if number not in self._draft_orders:
+            raise _not_found("draft order", parameters[0])
+        return HttpResponse(200, self._render_draft_order(self._draft_orders[number]))
+
+    def _post_draft_order(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
+        body = self._parse_body(request)
+        document = self._validate(body, "orders.drafts.post", _ORDER_REFERENCES, self._check_invoice_rules)
+        number = self._next_order_number
+        self._next_order_number += 1
+        self._draft_orders[number] = self._build_sales_document(document, "orderNumber", number)
+        return self._created(self._render_draft_order(self._draft_orders[number]))
+
+    def _put_draft_order(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
+        number = _path_number(parameters[0])
+        if number not in self._draft_orders:
+            raise _not_found("draft order", parameters[0])
+
+        def check(body: dict[str, Any], errors: _AnnotatedErrors) -> None:
+            self._check_invoice_rules(body, errors)
+            _check_path_key(body, "orderNumber", number, errors)
+
+        # NOTE: e-conomic validates this PUT against orders.drafts.orderNumber.put, which requires
+        # only recipient and lines.unit.name. The contract has no copy of that schema, so the
+        # sandbox applies the POST schema instead. That also requires currency, customer, date,
+        # layout and paymentTerms, and it does not require lines.unit.name.
+        body = self._parse_body(request)
+        document = self._validate(body, "orders.drafts.post", _ORDER_REFERENCES, check)
+        self._draft_orders[number] = self._build_sales_document(document, "orderNumber", number)
+        return HttpResponse(200, self._render_draft_order(self._draft_orders[number]))
+
+    def _delete_draft_order(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
+        number = _path_number(parameters[0])
+        if number is None or self._draft_orders.pop(number, None) is None:
+            raise _not_found("draft order", parameters[0])
+        return HttpResponse(204)
 
     # -- booked invoices ------------------------------------------------------------------------
 

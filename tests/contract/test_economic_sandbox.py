@@ -17,6 +17,7 @@ from hubctl.sandboxes.economic import (
     DEFAULT_CONTRACT_DIR,
     EconomicSandbox,
     Layout,
+    ProductGroup,
     ReferenceData,
     decode_self_link_id,
     encode_self_link_id,
@@ -110,6 +111,13 @@ def ipa_line(**changes: Any) -> dict[str, Any]:
     return line
 
 
+def rounding_line(**changes: Any) -> dict[str, Any]:
+    """Return a line of the product in the VAT-exempt group 3 (see the `exempt_product` fixture)."""
+    line: dict[str, Any] = {"product": {"productNumber": "ROUNDING"}, "quantity": 1, "unitNetPrice": 0.01}
+    line.update(changes)
+    return line
+
+
 @pytest.fixture
 def customer_number(api: Api) -> int:
     response = api.post("/customers", customer_body())
@@ -121,6 +129,16 @@ def customer_number(api: Api) -> int:
 @pytest.fixture
 def product(api: Api) -> dict[str, Any]:
     response = api.post("/products", product_body())
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+@pytest.fixture
+def exempt_product(api: Api) -> dict[str, Any]:
+    """Create product ROUNDING in product group 3, which the default reference data marks VAT-exempt."""
+    body = product_body("ROUNDING", name="Rounding", productGroup={"productGroupNumber": 3}, salesPrice=0.01)
+    response = api.post("/products", body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -437,7 +455,7 @@ def test_post_product_duplicate_number_is_400(api: Api, product: dict[str, Any])
 
 
 def test_post_product_unknown_product_group_is_e06000(api: Api) -> None:
-    response = api.post("/products", product_body(productGroup={"productGroupNumber": 3}))
+    response = api.post("/products", product_body(productGroup={"productGroupNumber": 9}))
 
     assert first_error(response.json(), "productGroup")["errorCode"] == "E06000"
 
@@ -616,9 +634,25 @@ def test_put_draft_recomputes_totals(api: Api, customer_number: int, product: di
 
     body = draft_body(customer_number, lines=[ipa_line(quantity=1)])
     response = api.put(created["self"], body)
+    updated = response.json(parse_float=Decimal)
 
     assert response.status_code == 200
-    assert response.json(parse_float=Decimal)["netAmount"] == Decimal("79.99")
+    assert updated["netAmount"] == Decimal("79.99")
+    assert updated["vatAmount"] == Decimal("20.00")
+    assert updated["grossAmount"] == Decimal("99.99")
+
+
+def test_put_draft_keeps_references(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    created = api.post("/invoices/drafts", draft_body(customer_number, lines=[ipa_line()])).json()
+
+    body = draft_body(
+        customer_number, lines=[ipa_line(quantity=1)], references={"other": "bemakers-order-2002"}
+    )
+    response = api.put(created["self"], body)
+    found = api.get("/invoices/drafts", filter="references.other$eq:bemakers-order-2002").json()["collection"]
+
+    assert response.json()["references"] == {"other": "bemakers-order-2002"}
+    assert [draft["draftInvoiceNumber"] for draft in found] == [created["draftInvoiceNumber"]]
 
 
 def test_put_draft_layout_without_identifier_is_e04500(
@@ -649,6 +683,343 @@ def test_delete_draft_removes_it(
 
     assert response.status_code == 204
     assert sandbox.draft_invoices == {}
+    assert api.get("/invoices/drafts/1").status_code == 404
+
+
+def test_delete_draft_twice_is_404(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    created = api.post("/invoices/drafts", draft_body(customer_number, lines=[ipa_line()])).json()
+    api.session.delete(created["self"], timeout=TIMEOUT_SECONDS)
+
+    response = api.session.delete(created["self"], timeout=TIMEOUT_SECONDS)
+
+    assert response.status_code == 404
+    assert response.json()["httpStatusCode"] == 404
+
+
+def test_delete_missing_draft_is_404(api: Api) -> None:
+    response = api.session.delete(f"{api.base_url}/invoices/drafts/77", timeout=TIMEOUT_SECONDS)
+
+    assert response.status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# VAT per product group
+# ---------------------------------------------------------------------------------------------
+
+
+def test_exempt_group_line_adds_no_vat(
+    api: Api, customer_number: int, product: dict[str, Any], exempt_product: dict[str, Any]
+) -> None:
+    body = draft_body(customer_number, lines=[ipa_line(), rounding_line()])
+
+    response = api.post("/invoices/drafts", body)
+    draft = response.json(parse_float=Decimal)
+
+    assert response.status_code == 201, response.text
+    assert draft["netAmount"] == Decimal("239.98")
+    assert draft["vatAmount"] == Decimal("59.99")
+    assert draft["grossAmount"] == Decimal("299.97")
+
+
+def test_exempt_group_line_has_zero_vat(
+    api: Api, customer_number: int, product: dict[str, Any], exempt_product: dict[str, Any]
+) -> None:
+    body = draft_body(customer_number, lines=[ipa_line(), rounding_line()])
+
+    lines = api.post("/invoices/drafts", body).json(parse_float=Decimal)["lines"]
+
+    assert lines[0]["vatRate"] == 25
+    assert lines[0]["vatAmount"] == Decimal("59.99")
+    assert lines[1]["totalNetAmount"] == Decimal("0.01")
+    assert lines[1]["vatRate"] == 0
+    assert lines[1]["vatAmount"] == Decimal("0.00")
+
+
+def test_exempt_group_vat_rounds_once(
+    api: Api, customer_number: int, product: dict[str, Any], exempt_product: dict[str, Any]
+) -> None:
+    # Each taxable line of 0.02 has 0.005 VAT, which rounds half up to 0.01, so summing the line VAT
+    # would give 0.02. The invoice rounds once, on the summed taxable amount: 0.04 x 25 % = 0.01.
+    lines = [
+        ipa_line(quantity=1, unitNetPrice=0.02),
+        ipa_line(quantity=1, unitNetPrice=0.02),
+        rounding_line(),
+    ]
+
+    draft = api.post("/invoices/drafts", draft_body(customer_number, lines=lines)).json(parse_float=Decimal)
+
+    assert draft["netAmount"] == Decimal("0.05")
+    assert draft["vatAmount"] == Decimal("0.01")
+    assert draft["grossAmount"] == Decimal("0.06")
+
+
+def test_line_without_product_is_taxable(api: Api, customer_number: int) -> None:
+    line = {"description": "Freight", "quantity": 1, "unitNetPrice": 100}
+
+    draft = api.post("/invoices/drafts", draft_body(customer_number, lines=[line])).json(parse_float=Decimal)
+
+    assert draft["vatAmount"] == Decimal("25.00")
+    assert draft["grossAmount"] == Decimal("125.00")
+
+
+def test_only_exempt_lines_have_no_vat(
+    api: Api, customer_number: int, exempt_product: dict[str, Any]
+) -> None:
+    body = draft_body(customer_number, lines=[rounding_line(quantity=2, unitNetPrice=50)])
+
+    draft = api.post("/invoices/drafts", body).json(parse_float=Decimal)
+
+    assert draft["netAmount"] == Decimal("100.00")
+    assert draft["vatAmount"] == Decimal("0.00")
+    assert draft["grossAmount"] == Decimal("100.00")
+
+
+def test_product_group_resource_omits_vat_exempt(api: Api) -> None:
+    group = api.get("/product-groups/3").json()
+
+    assert group["name"] == "No VAT (rounding, exempt shipping)"
+    assert set(group) == {"productGroupNumber", "name", "self"}
+
+
+def test_seeded_group_can_be_vat_exempt(sandbox: EconomicSandbox, api: Api, customer_number: int) -> None:
+    groups = (ProductGroup(1, "Beverages", vat_exempt=True),)
+    sandbox.seed(reference_data=ReferenceData(product_groups=groups), products=[product_body()])
+
+    draft = api.post("/invoices/drafts", draft_body(customer_number, lines=[ipa_line()])).json(
+        parse_float=Decimal
+    )
+
+    assert draft["vatAmount"] == Decimal("0.00")
+
+
+# ---------------------------------------------------------------------------------------------
+# Draft orders
+# ---------------------------------------------------------------------------------------------
+
+
+def test_post_draft_order_returns_201_with_self(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    response = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()]))
+    order = response.json()
+
+    assert response.status_code == 201, response.text
+    assert order["orderNumber"] == 1
+    assert order["self"] == f"{api.base_url}/orders/drafts/1"
+    assert response.headers["Location"] == order["self"]
+    assert "draftInvoiceNumber" not in order
+
+
+def test_draft_order_numbers_separate_from_invoices(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    api.post("/invoices/drafts", draft_body(customer_number, lines=[ipa_line()]))
+    api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()]))
+
+    second = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()]))
+
+    assert second.json()["orderNumber"] == 2
+
+
+def test_draft_order_totals_match_invoice(
+    api: Api, customer_number: int, product: dict[str, Any], exempt_product: dict[str, Any]
+) -> None:
+    body = draft_body(customer_number, lines=[ipa_line(), rounding_line()])
+
+    order = api.post("/orders/drafts", body).json(parse_float=Decimal)
+
+    assert order["netAmount"] == Decimal("239.98")
+    assert order["vatAmount"] == Decimal("59.99")
+    assert order["grossAmount"] == Decimal("299.97")
+    assert order["grossAmountInBaseCurrency"] == Decimal("299.97")
+    assert order["lines"][1]["vatAmount"] == Decimal("0.00")
+
+
+def test_get_draft_order_by_number(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()]))
+
+    response = api.get("/orders/drafts/1")
+
+    assert response.status_code == 200
+    assert response.json()["references"]["other"] == "bemakers-order-1001"
+
+
+def test_get_missing_draft_order_is_404(api: Api) -> None:
+    assert api.get("/orders/drafts/5").status_code == 404
+
+
+def test_draft_orders_filter_references_other(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    for reference in ["bemakers-order-1000", "bemakers-order-1001", "bemakers-order-10011"]:
+        body = draft_body(customer_number, lines=[ipa_line()], references={"other": reference})
+        api.post("/orders/drafts", body)
+
+    response = api.get("/orders/drafts", filter="references.other$eq:bemakers-order-1001")
+    collection = response.json()["collection"]
+
+    assert response.status_code == 200
+    assert [order["orderNumber"] for order in collection] == [2]
+
+
+def test_draft_orders_sort_descending(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    for _ in range(2):
+        api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()]))
+
+    collection = api.get("/orders/drafts", sort="-orderNumber").json()["collection"]
+
+    assert [order["orderNumber"] for order in collection] == [2, 1]
+
+
+def test_draft_orders_unfilterable_field_is_400(api: Api) -> None:
+    assert api.get("/orders/drafts", filter="lines.description$eq:IPA").status_code == 400
+
+
+def test_put_draft_order_recomputes_totals(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    created = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()])).json()
+
+    body = draft_body(
+        customer_number, lines=[ipa_line(quantity=1)], references={"other": "bemakers-order-2002"}
+    )
+    response = api.put(created["self"], body)
+    updated = response.json(parse_float=Decimal)
+
+    assert response.status_code == 200, response.text
+    assert updated["orderNumber"] == 1
+    assert updated["netAmount"] == Decimal("79.99")
+    assert updated["vatAmount"] == Decimal("20.00")
+    assert updated["grossAmount"] == Decimal("99.99")
+    assert updated["references"] == {"other": "bemakers-order-2002"}
+
+
+def test_put_draft_order_other_number_is_400(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    created = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()])).json()
+
+    response = api.put(created["self"], draft_body(customer_number, lines=[ipa_line()], orderNumber=9))
+
+    assert response.status_code == 400
+    assert first_error(response.json(), "orderNumber")["value"] == 9
+
+
+def test_put_missing_draft_order_is_404(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    response = api.put("/orders/drafts/3", draft_body(customer_number, lines=[ipa_line()]))
+
+    assert response.status_code == 404
+
+
+def test_delete_draft_order_removes_it(
+    api: Api, sandbox: EconomicSandbox, customer_number: int, product: dict[str, Any]
+) -> None:
+    created = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()])).json()
+
+    response = api.session.delete(created["self"], timeout=TIMEOUT_SECONDS)
+
+    assert response.status_code == 204
+    assert sandbox.draft_orders == {}
+    assert api.get("/orders/drafts/1").status_code == 404
+
+
+def test_delete_draft_order_twice_is_404(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    created = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()])).json()
+    api.session.delete(created["self"], timeout=TIMEOUT_SECONDS)
+
+    response = api.session.delete(created["self"], timeout=TIMEOUT_SECONDS)
+
+    assert response.status_code == 404
+
+
+def test_draft_order_bad_price_is_e04740(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    # Sent as raw JSON text so the number reaches the sandbox exactly as written.
+    text = json.dumps(draft_body(customer_number, lines=[ipa_line(unitNetPrice="PRICE")]))
+    response = api.post_raw("/orders/drafts", text.replace('"PRICE"', "79.992"))
+
+    assert response.status_code == 400
+    assert first_error(response.json(), "lines", 0, "unitNetPrice")["errorCode"] == "E04740"
+
+
+def test_draft_order_line_without_quantity_is_e04730(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    line = ipa_line()
+    del line["quantity"]
+
+    response = api.post("/orders/drafts", draft_body(customer_number, lines=[line]))
+
+    assert first_error(response.json(), "lines", 0, "quantity")["errorCode"] == "E04730"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("customer", {"customerNumber": 987987}),
+        ("layout", {"layoutNumber": 3}),
+        ("paymentTerms", {"paymentTermsNumber": 99}),
+        ("currency", "XYZ"),
+    ],
+)
+def test_draft_order_unknown_reference_is_e06000(
+    api: Api, customer_number: int, product: dict[str, Any], field: str, value: Any
+) -> None:
+    response = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()], **{field: value}))
+
+    assert response.status_code == 400
+    assert first_error(response.json(), field)["errorCode"] == "E06000"
+
+
+def test_draft_order_unknown_product_is_e06000(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    lines = [ipa_line(product={"productNumber": "NO-SUCH-SKU"})]
+
+    response = api.post("/orders/drafts", draft_body(customer_number, lines=lines))
+
+    assert first_error(response.json(), "lines", 0, "product")["errorCode"] == "E06000"
+
+
+def test_draft_order_layout_without_number_is_e04500(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    response = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()], layout={}))
+
+    assert first_error(response.json(), "layout")["errorCode"] == "E04500"
+
+
+def test_draft_order_customer_by_self_link(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    customer = {"self": f"{api.base_url}/customers/{customer_number}"}
+
+    response = api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()], customer=customer))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["customer"]["customerNumber"] == customer_number
+
+
+def test_draft_order_null_field_is_400(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    body = draft_body(customer_number, lines=[ipa_line()], references={"other": None})
+
+    response = api.post("/orders/drafts", body)
+
+    assert response.status_code == 400
+    assert "null" in first_error(response.json(), "references", "other")["message"]
+
+
+def test_draft_order_missing_layout_is_400(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    body = draft_body(customer_number, lines=[ipa_line()])
+    del body["layout"]
+
+    response = api.post("/orders/drafts", body)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["layout"]
+
+
+def test_draft_orders_property_returns_copies(
+    sandbox: EconomicSandbox, api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    api.post("/orders/drafts", draft_body(customer_number, lines=[ipa_line()]))
+
+    sandbox.draft_orders[1]["references"]["other"] = "changed"
+
+    assert sandbox.draft_orders[1]["references"]["other"] == "bemakers-order-1001"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -725,7 +1096,7 @@ def test_booked_filter_references_other(api: Api, customer_number: int, product:
         ("/payment-terms", "paymentTermsNumber", [1, 2, 3, 4, 5]),
         ("/layouts", "layoutNumber", [19]),
         ("/customer-groups", "customerGroupNumber", [1, 2, 3]),
-        ("/product-groups", "productGroupNumber", [1, 2]),
+        ("/product-groups", "productGroupNumber", [1, 2, 3]),
         ("/units", "unitNumber", [1]),
         ("/currencies", "code", ["DKK", "EUR", "GBP", "NOK", "SEK", "USD"]),
     ],
