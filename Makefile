@@ -11,10 +11,11 @@ export PYTHONPATH := shared:.
 
 .PHONY: demo test unit integration contract lint typecheck cfn-lint sam-validate sam-build clean
 
-$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --editable .
 	touch $@
 
 $(SAM_VENV)/.installed:

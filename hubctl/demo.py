@@ -77,6 +77,11 @@ class DemoEnvironment:
         for order in loads_json(path.read_bytes()):
             self.bemakers.put_order(order)
 
+    def seed_bemakers_credit_notes(self, path: Path = DEMO_DATA / "bemakers_credit_notes.json") -> None:
+        """Put the demo's credit notes into the Bemakers sandbox, for the poll to find."""
+        for credit_note in loads_json(path.read_bytes()):
+            self.bemakers.put_credit_note(credit_note)
+
     def deliver(
         self, delivery: Delivery, *, connection_id: str = DEMO_CONNECTION, sign: bool = True
     ) -> dict[str, Any]:
@@ -99,17 +104,17 @@ class DemoEnvironment:
         return get_runtime().ledger
 
     def order_report(
-        self, orders: dict[str, dict[str, Any]], *, target: str = "economic"
+        self, documents: dict[str, dict[str, Any]], *, target: str = "economic", kind: str = "order"
     ) -> list[DocumentReport]:
-        """Return the ledger's state for each order (id → latest Bemakers order) and target."""
+        """Return the ledger's state for each document (id → latest Bemakers document) and target."""
         return [
             DocumentReport(
-                order_id=order_id,
-                order_number=str(order["number"]),
-                status=str(order["status"]),
-                record=self.ledger.get(DEMO_CONNECTION, "order", order_id, target),
+                order_id=document_id,
+                order_number=str(document["number"]),
+                status=str(document.get("status", "-")),
+                record=self.ledger.get(DEMO_CONNECTION, kind, document_id, target),
             )
-            for order_id, order in orders.items()
+            for document_id, document in documents.items()
         ]
 
 

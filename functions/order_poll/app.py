@@ -20,4 +20,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     reports = poll_orders(now=schedule.time)
 
-    return {"connections": len(reports), "orders_enqueued": sum(report.orders_enqueued for report in reports)}
+    return {
+        "connections": len(reports),
+        "orders_enqueued": sum(report.orders_enqueued for report in reports),
+        "credit_notes_enqueued": sum(report.credit_notes_enqueued for report in reports),
+    }

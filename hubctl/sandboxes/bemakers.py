@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from hub.models.bemakers import Order
+from hub.models.bemakers import CreditNote, Order
 from hubctl.sandboxes._http import HttpRequest, HttpResponse, LoopbackJsonServer
 
 MAX_PAGE_SIZE = 250
@@ -24,12 +24,19 @@ class BemakersSandbox(LoopbackJsonServer):
         super().__init__(host=host, port=port)
         self._api_token = api_token
         self._orders: dict[str, dict[str, Any]] = {}
+        self._credit_notes: dict[str, dict[str, Any]] = {}
 
     def put_order(self, order: dict[str, Any]) -> None:
         """Store or replace an order. Raises pydantic.ValidationError when it breaks the contract."""
         Order.model_validate(order)
         with self._state_lock:
             self._orders[order["id"]] = order
+
+    def put_credit_note(self, credit_note: dict[str, Any]) -> None:
+        """Store or replace a credit note. Raises pydantic.ValidationError when it breaks the contract."""
+        CreditNote.model_validate(credit_note)
+        with self._state_lock:
+            self._credit_notes[credit_note["id"]] = credit_note
 
     @property
     def orders(self) -> dict[str, dict[str, Any]]:
@@ -46,7 +53,9 @@ class BemakersSandbox(LoopbackJsonServer):
         if request.method != "GET":
             return HttpResponse(405, self.error_body(405, f"{request.method} is not allowed here"))
         if segments == ["v1", "orders"]:
-            return self._list_orders(request)
+            return self._list(request, self._orders)
+        if segments == ["v1", "credit_notes"]:
+            return self._list(request, self._credit_notes)
         if len(segments) == 3 and segments[:2] == ["v1", "orders"]:
             order = self._orders.get(segments[2])
             if order is None:
@@ -54,7 +63,7 @@ class BemakersSandbox(LoopbackJsonServer):
             return HttpResponse(200, order)
         return HttpResponse(404, self.error_body(404, f"no resource at {request.path}"))
 
-    def _list_orders(self, request: HttpRequest) -> HttpResponse:
+    def _list(self, request: HttpRequest, documents: dict[str, dict[str, Any]]) -> HttpResponse:
         raw_since = request.query_value("updated_since")
         if raw_since is None:
             return HttpResponse(400, self.error_body(400, "updated_since is required"))
@@ -75,7 +84,7 @@ class BemakersSandbox(LoopbackJsonServer):
         # client pages moves to a later page instead of shifting other orders past it.
         matching = sorted(
             (_sort_key(order), order)
-            for order in self._orders.values()
+            for order in documents.values()
             if datetime.fromisoformat(order["updated_at"]) >= since
         )
         remaining = [order for key, order in matching if after is None or key > after]

@@ -19,17 +19,14 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    field_validator,
 )
 
 from hub.aws import dynamodb_table
+from hub.economic_settings import EconomicSettings
 from hub.errors import ConfigurationError, ConnectionNotFound
-from hub.models.bemakers import CustomerType, OrderStatus, PaymentTerms
 
 ConnectionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
-ProductNumber = Annotated[str, StringConstraints(min_length=1, max_length=25)]
-PositiveNumber = Annotated[int, Field(ge=1)]
 
 
 class StrictSettings(BaseModel):
@@ -45,59 +42,6 @@ class BemakersSettings(StrictSettings):
     timeout_seconds: float = Field(default=10, gt=0, le=60)
     first_poll_since: AwareDatetime | None = None
     """Where the first order poll starts (the go-live time); by default one day before the first run."""
-
-
-class VatZones(StrictSettings):
-    """e-conomic VAT zone numbers, chosen by the customer's country."""
-
-    domestic: PositiveNumber = 1
-    eu: PositiveNumber = 2
-    abroad: PositiveNumber = 3
-
-
-class EconomicSettings(StrictSettings):
-    base_url: str = "https://restapi.e-conomic.com"
-    secret_name: SecretName
-    """Secrets Manager name of a JSON secret with `app_secret_token` and `agreement_grant_token`."""
-    transfer_states: Annotated[list[OrderStatus], Field(min_length=1)] = [
-        OrderStatus.CONFIRMED,
-        OrderStatus.COMPLETED,
-    ]
-    book_invoices: bool = False
-    home_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "DK"
-    vat_zones: VatZones = VatZones()
-    customer_groups: dict[CustomerType, PositiveNumber] = {
-        CustomerType.CONSUMER: 1,
-        CustomerType.BUSINESS: 2,
-        CustomerType.DISTRIBUTOR: 3,
-    }
-    product_group: PositiveNumber = 1
-    layout: PositiveNumber
-    default_payment_terms: PositiveNumber
-    payment_terms_by_method: dict[str, PositiveNumber] = {}
-    """Payment terms number per Bemakers payment method (e.g. `card`, `mobilepay`)."""
-    payment_terms_by_terms: dict[PaymentTerms, PositiveNumber] = {}
-    """Payment terms number per Bemakers payment terms (`net8`, `net14`, `net30`, `net60`)."""
-    shipping_sku: ProductNumber = "SHIPPING"
-    fee_sku: ProductNumber = "FEE"
-    discount_sku: ProductNumber = "DISCOUNT"
-    timeout_seconds: float = Field(default=10, gt=0, le=60)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-
-    @field_validator("transfer_states")
-    @classmethod
-    def _cancelled_orders_are_not_invoiced(cls, states: list[OrderStatus]) -> list[OrderStatus]:
-        if OrderStatus.CANCELLED in states:
-            raise ValueError("transfer_states cannot include cancelled: a cancelled order is never invoiced")
-        return states
-
-    @field_validator("customer_groups")
-    @classmethod
-    def _every_customer_type_has_a_group(cls, groups: dict[CustomerType, int]) -> dict[CustomerType, int]:
-        missing = [customer_type.value for customer_type in CustomerType if customer_type not in groups]
-        if missing:
-            raise ValueError(f"customer_groups has no group for: {', '.join(missing)}")
-        return groups
 
 
 class Connection(StrictSettings):

@@ -43,6 +43,8 @@ class TransferState(StrEnum):
     FAILED = "failed"
     """The target rejected the document for good; it waits for a fix and a replay."""
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    """The order was cancelled and the target's document undone."""
 
 
 class TargetErrorRecord(BaseModel):
@@ -233,12 +235,22 @@ class Ledger:
         return finished
 
     def record_waiting(
-        self, connection_id: str, kind: str, document_id: str, target: str, *, version: int, reason: str
+        self,
+        connection_id: str,
+        kind: str,
+        document_id: str,
+        target: str,
+        *,
+        version: int,
+        reason: str,
+        state: TransferState = TransferState.WAITING,
+        applied: bool = False,
     ) -> TransferRecord | None:
         """Record that `version` is not in a transferable state yet.
 
         Returns None, and records nothing, when a newer version is known, another worker holds
-        the lease, or a version was already transferred.
+        the lease, or a version was already transferred. `applied` makes the version final, so
+        that older versions delivered later are skipped (an order cancelled before transfer).
         """
         now = self._clock()
         try:
@@ -247,6 +259,7 @@ class Ledger:
                 UpdateExpression=(
                     "SET #state = :state, version = :version, updated_at = :updated, #error = :reason,"
                     " connection_id = :connection, kind = :kind, document_id = :document, target = :target"
+                    + (", applied_version = :version" if applied else "")
                 ),
                 ConditionExpression=(
                     "attribute_not_exists(applied_version)"
@@ -255,7 +268,7 @@ class Ledger:
                 ),
                 ExpressionAttributeNames={"#state": "state", "#error": "error"},
                 ExpressionAttributeValues={
-                    ":state": TransferState.WAITING.value,
+                    ":state": state.value,
                     ":version": version,
                     ":updated": _timestamp(now),
                     ":reason": {"message": reason},

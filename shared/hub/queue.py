@@ -24,8 +24,11 @@ def _attributes(message: DocumentChanged) -> dict[str, dict[str, str]]:
     }
 
 
-def enqueue(queue_url: str, messages: Sequence[DocumentChanged]) -> None:
-    """Send the messages in batches of 10. Raises EnqueueFailed naming the documents SQS refused."""
+def enqueue(queue_url: str, messages: Sequence[DocumentChanged], *, delay_seconds: int = 0) -> None:
+    """Send the messages in batches of 10. Raises EnqueueFailed naming the documents SQS refused.
+
+    `delay_seconds` (at most 900, SQS's limit) keeps the messages invisible for that long.
+    """
     for start in range(0, len(messages), SQS_BATCH_SIZE):
         batch = messages[start : start + SQS_BATCH_SIZE]
         if len(batch) == 1:
@@ -33,6 +36,7 @@ def enqueue(queue_url: str, messages: Sequence[DocumentChanged]) -> None:
                 QueueUrl=queue_url,
                 MessageBody=batch[0].model_dump_json(),
                 MessageAttributes=_attributes(batch[0]),
+                DelaySeconds=delay_seconds,
             )
             continue
         response = sqs_client().send_message_batch(
@@ -42,6 +46,7 @@ def enqueue(queue_url: str, messages: Sequence[DocumentChanged]) -> None:
                     "Id": str(index),
                     "MessageBody": message.model_dump_json(),
                     "MessageAttributes": _attributes(message),
+                    "DelaySeconds": delay_seconds,
                 }
                 for index, message in enumerate(batch)
             ],

@@ -19,8 +19,11 @@ class Settings(BaseModel):
     ledger_table: str = Field(min_length=1)
     cursors_table: str = Field(min_length=1)
     orders_queue_url: str = Field(min_length=1)
+    credit_notes_queue_url: str = Field(min_length=1)
     secrets_prefix: str = "bemakers-hub/"
     transfer_log_ttl_days: int = Field(default=90, ge=1)
+    credit_note_first_wait_seconds: int = Field(default=60, ge=0, le=900)
+    """First delay before a credit note whose invoice is unbooked is tried again; it doubles each time."""
     environment: str = "dev"
 
 
@@ -29,8 +32,10 @@ _VARIABLES = {
     "ledger_table": "LEDGER_TABLE",
     "cursors_table": "CURSORS_TABLE",
     "orders_queue_url": "ORDERS_QUEUE_URL",
+    "credit_notes_queue_url": "CREDIT_NOTES_QUEUE_URL",
     "secrets_prefix": "SECRETS_PREFIX",
     "transfer_log_ttl_days": "TRANSFER_LOG_TTL_DAYS",
+    "credit_note_first_wait_seconds": "CREDIT_NOTE_FIRST_WAIT_SECONDS",
     "environment": "ENVIRONMENT",
 }
 

@@ -74,7 +74,7 @@ def test_sam_local_env_file_names_every_function() -> None:
     [
         ("webhook", "webhook-order-created.json", '"statusCode": 202'),
         ("order_transfer", "order-transfer-sqs-batch.json", '"batchItemFailures": []'),
-        ("order_poll", "order-poll-schedule.json", '"orders_enqueued": 5'),
+        ("order_poll", "order-poll-schedule.json", '"orders_enqueued": 6'),
     ],
 )
 def test_hubctl_invoke_runs_each_sample_event(

@@ -228,6 +228,8 @@ def test_queues_named_after_logical_ids(local: LocalResources) -> None:
         "OrdersQueue": "test-OrdersQueue",
         "OrdersDeadLetterQueue": "test-OrdersDeadLetterQueue",
         "OrderPollDeadLetterQueue": "test-OrderPollDeadLetterQueue",
+        "CreditNotesQueue": "test-CreditNotesQueue",
+        "CreditNotesDeadLetterQueue": "test-CreditNotesDeadLetterQueue",
     }
 
 
@@ -340,7 +342,12 @@ def test_environment_rejects_unknown_parameter(local: LocalResources) -> None:
 
 
 def test_functions_lists_template_functions(local: LocalResources) -> None:
-    assert set(local.functions()) == {"WebhookFunction", "OrderPollFunction", "OrderTransferFunction"}
+    assert set(local.functions()) == {
+        "WebhookFunction",
+        "OrderPollFunction",
+        "OrderTransferFunction",
+        "CreditNoteTransferFunction",
+    }
 
 
 def test_transfer_function_consumes_orders_queue(local: LocalResources) -> None:
@@ -394,6 +401,7 @@ def test_functions_carry_template_settings(local: LocalResources) -> None:
         "WebhookFunction": ("functions/webhook/", "app.lambda_handler", 10),
         "OrderPollFunction": ("functions/order_poll/", "app.lambda_handler", 120),
         "OrderTransferFunction": ("functions/order_transfer/", "app.lambda_handler", 60),
+        "CreditNoteTransferFunction": ("functions/credit_note_transfer/", "app.lambda_handler", 60),
     }
 
 
@@ -402,6 +410,7 @@ def test_describe_functions_needs_no_aws() -> None:
         "WebhookFunction",
         "OrderPollFunction",
         "OrderTransferFunction",
+        "CreditNoteTransferFunction",
     }
 
 

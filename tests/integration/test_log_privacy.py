@@ -37,6 +37,7 @@ PERSONAL_DATA = sorted(
         *(
             _personal_values(delivery_document(path.name)["body"]["data"]["customer"])
             for path in DELIVERIES.glob("*.json")
+            if "customer" in delivery_document(path.name)["body"]["data"]
         )
     )
 )

@@ -15,7 +15,7 @@ from tests.samples import CONSUMER_DK, order_payload
 def test_poll_enqueues_orders_since_first_poll_time(environment: DemoEnvironment) -> None:
     environment.seed_bemakers_orders()
     result = environment.hub.run_schedule()
-    assert result["orders_enqueued"] == 5
+    assert result["orders_enqueued"] == 6
 
 
 def test_poll_transfers_order_whose_webhook_was_missed(environment: DemoEnvironment) -> None:
@@ -38,7 +38,7 @@ def test_poll_moves_cursor_to_newest_order(environment: DemoEnvironment) -> None
     environment.seed_bemakers_orders()
     environment.hub.run_schedule()
     cursor = get_runtime().cursors.get(DEMO_CONNECTION, CURSOR_NAME)
-    assert cursor == datetime(2026, 12, 3, 8, 5, tzinfo=UTC)
+    assert cursor == datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 
 
 def test_second_poll_reads_only_the_overlap(environment: DemoEnvironment) -> None:

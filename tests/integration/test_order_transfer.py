@@ -55,13 +55,14 @@ def _sqs_event(environment: DemoEnvironment, message: dict[str, Any]) -> dict[st
 
 
 def test_consumer_order_becomes_one_booked_invoice(environment: DemoEnvironment) -> None:
+    environment.configure_economic(booking="on_transfer")
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue()
     assert [invoice["bookedInvoiceNumber"] for invoice in invoices_for(environment, "ord_1001")] == [1]
 
 
 def test_order_without_booking_stays_a_draft(environment: DemoEnvironment) -> None:
-    environment.configure_economic(book_invoices=False)
+    environment.configure_economic(booking="off")
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue()
     assert list(environment.economic.draft_invoices) == [1]
@@ -86,6 +87,7 @@ def test_transfer_creates_missing_products_in_configured_group(environment: Demo
 
 
 def test_ledger_records_the_economic_documents(environment: DemoEnvironment) -> None:
+    environment.configure_economic(booking="on_transfer")
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue()
     record = ledger_state("ord_1001")
@@ -128,7 +130,7 @@ def test_returning_business_customer_is_found_by_cvr(environment: DemoEnvironmen
 
 
 def test_same_webhook_three_times_gives_one_invoice(environment: DemoEnvironment) -> None:
-    environment.configure_economic(book_invoices=False)
+    environment.configure_economic(booking="off")
     for _ in range(3):
         environment.deliver(sample_delivery(CONSUMER_DK))
         environment.hub.drain_queue()
@@ -144,7 +146,7 @@ def test_same_webhook_with_new_delivery_ids_gives_one_invoice(environment: DemoE
 
 
 def test_same_queue_message_processed_twice_gives_one_invoice(environment: DemoEnvironment) -> None:
-    environment.configure_economic(book_invoices=False)
+    environment.configure_economic(booking="off")
     environment.deliver(sample_delivery(CONSUMER_DK))
     event = _sqs_event(environment, _receive_one(environment))
     first = environment.hub.invoke("OrderTransferFunction", event)
@@ -159,7 +161,7 @@ def test_same_queue_message_processed_twice_gives_one_invoice(environment: DemoE
 def test_crash_after_draft_created_gives_one_invoice(
     environment: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    environment.configure_economic(book_invoices=False)
+    environment.configure_economic(booking="off")
     environment.deliver(sample_delivery(CONSUMER_DK))
     event = _sqs_event(environment, _receive_one(environment))
 
@@ -180,7 +182,7 @@ def test_crash_after_draft_created_gives_one_invoice(
 def test_crash_after_draft_created_adopts_the_draft(
     environment: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    environment.configure_economic(book_invoices=False)
+    environment.configure_economic(booking="off")
     environment.deliver(sample_delivery(CONSUMER_DK))
     event = _sqs_event(environment, _receive_one(environment))
     with monkeypatch.context() as patch:
@@ -195,6 +197,7 @@ def test_crash_after_draft_created_adopts_the_draft(
 def test_crash_after_booking_adopts_the_booked_invoice(
     environment: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    environment.configure_economic(booking="on_transfer")
     environment.deliver(sample_delivery(CONSUMER_DK))
     event = _sqs_event(environment, _receive_one(environment))
     with monkeypatch.context() as patch:

@@ -159,4 +159,4 @@ def test_credit_note_delivery_is_enqueued(environment: DemoEnvironment) -> None:
         },
     }  # fmt: skip
     response = environment.deliver(delivery_for(body, "dlv_cn1"))
-    assert (response["statusCode"], queued_messages(environment)) == (202, 1)
+    assert (response["statusCode"], queued_messages(environment, "CreditNotesQueue")) == (202, 1)

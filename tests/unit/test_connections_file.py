@@ -89,7 +89,7 @@ def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
         load_connections_file(_write(tmp_path, "connections: [\n"), variables={})
 
 
-def test_customer_group_missing_a_type_is_rejected(tmp_path: Path) -> None:
-    text = VALID.replace("      layout: 19", "      layout: 19\n      customer_groups: {consumer: 1}")
-    with pytest.raises(ConnectionsFileError, match="business"):
+def test_customer_rule_without_group_is_rejected(tmp_path: Path) -> None:
+    text = VALID.replace("      layout: 19", "      layout: 19\n      customers: {business: {match_on: cvr}}")
+    with pytest.raises(ConnectionsFileError, match="customer_group"):
         load_connections_file(_write(tmp_path, text), variables={"ECONOMIC_URL": "x"})

@@ -139,7 +139,12 @@ SOURCE_QUEUES = sorted(set(QUEUES) - set(DEAD_LETTER_QUEUES))
 
 
 def test_template_declares_the_flow_functions() -> None:
-    assert set(FUNCTIONS) == {"WebhookFunction", "OrderPollFunction", "OrderTransferFunction"}
+    assert set(FUNCTIONS) == {
+        "WebhookFunction",
+        "OrderPollFunction",
+        "OrderTransferFunction",
+        "CreditNoteTransferFunction",
+    }
 
 
 def test_template_declares_the_shared_tables() -> None:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TypeVar
 
 import requests
 from pydantic import ValidationError
 
 from hub.connectors.http import JsonHttpClient
 from hub.errors import TargetRejected, TargetUnavailable, validation_paths
-from hub.models.bemakers import Order, OrderPage
+from hub.models.bemakers import CreditNote, CreditNotePage, Order, OrderPage, Page
 from hub.secrets import BemakersCredentials
+
+PageModel = TypeVar("PageModel", bound=Page)
 
 TARGET = "bemakers"
 PAGE_SIZE = 100
@@ -39,12 +42,21 @@ class BemakersClient:
 
     def orders_updated_since(self, updated_since: datetime) -> Iterator[Order]:
         """Yield every order updated at or after `updated_since`, oldest first, page by page."""
+        for item in self._pages("/v1/orders", updated_since, OrderPage):
+            yield from item.data
+
+    def credit_notes_updated_since(self, updated_since: datetime) -> Iterator[CreditNote]:
+        """Yield every credit note updated at or after `updated_since`, oldest first, page by page."""
+        for item in self._pages("/v1/credit_notes", updated_since, CreditNotePage):
+            yield from item.data
+
+    def _pages(self, path: str, updated_since: datetime, model: type[PageModel]) -> Iterator[PageModel]:
         cursor: str | None = None
         while True:
             params: dict[str, str | int] = {"updated_since": updated_since.isoformat(), "limit": PAGE_SIZE}
             if cursor:
                 params["cursor"] = cursor
-            response = self._http.request("GET", "/v1/orders", params=params)
+            response = self._http.request("GET", path, params=params)
             if response.status_code in (401, 403):
                 raise TargetUnavailable(
                     TARGET,
@@ -60,19 +72,19 @@ class BemakersClient:
             try:
                 # NOTE: one order that fails the model fails the whole page, so the poll of this
                 # connection stops at the cursor (and alarms) until the order is fixed upstream.
-                page = OrderPage.model_validate_json(response.content)
+                page = model.model_validate_json(response.content)
             except ValidationError as error:
                 raise TargetRejected(
                     TARGET,
-                    f"an orders page fails the Bemakers contract at {validation_paths(error)[:5]}",
+                    f"a page of {path} fails the Bemakers contract at {validation_paths(error)[:5]}",
                     status=response.status_code,
                 ) from None
-            yield from page.data
+            yield page
             if not page.next_cursor:
                 return
             if page.next_cursor == cursor:
                 raise TargetRejected(
-                    TARGET, "GET /v1/orders returned the same next_cursor twice", status=response.status_code
+                    TARGET, f"GET {path} returned the same next_cursor twice", status=response.status_code
                 )
             cursor = page.next_cursor
 

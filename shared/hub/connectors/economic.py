@@ -17,6 +17,8 @@ from hub.errors import TargetRejected, TargetUnavailable
 from hub.secrets import EconomicCredentials
 
 TARGET = "economic"
+DRAFT_INVOICES = "/invoices/drafts"
+DRAFT_ORDERS = "/orders/drafts"
 
 # e-conomic's own encoding of special characters in ids inside a URL path (its self links).
 _PATH_ESCAPES = {
@@ -81,16 +83,44 @@ class EconomicClient:
     def create_product(self, product: dict[str, Any]) -> dict[str, Any]:
         return self._write("POST", "/products", product)
 
-    def find_draft_invoice(self, reference: str) -> dict[str, Any] | None:
-        """Return the draft invoice whose `references.other` equals `reference`, or None."""
-        return self._find_first("/invoices/drafts", filter_equals("references.other", reference))
+    def update_customer(self, customer_number: int, customer: dict[str, Any]) -> dict[str, Any]:
+        """Replace the customer with `customer` (PUT replaces every field)."""
+        return self._write("PUT", f"/customers/{customer_number}", customer)
+
+    def get_customer(self, customer_number: int) -> dict[str, Any] | None:
+        response = self._http.request("GET", f"/customers/{customer_number}")
+        if response.status_code == 404:
+            return None
+        return _json_or_raise(response)
+
+    def find_draft(self, reference: str, *, drafts_path: str = DRAFT_INVOICES) -> dict[str, Any] | None:
+        """Return the draft invoice (or draft order) whose `references.other` equals `reference`, or None."""
+        return self._find_first(drafts_path, filter_equals("references.other", reference))
 
     def find_booked_invoice(self, reference: str) -> dict[str, Any] | None:
         """Return the booked invoice whose `references.other` equals `reference`, or None."""
         return self._find_first("/invoices/booked", filter_equals("references.other", reference))
 
-    def create_draft_invoice(self, draft: dict[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "/invoices/drafts", draft)
+    def get_booked_invoice(self, booked_invoice_number: int) -> dict[str, Any] | None:
+        response = self._http.request("GET", f"/invoices/booked/{booked_invoice_number}")
+        if response.status_code == 404:
+            return None
+        return _json_or_raise(response)
+
+    def create_draft(self, draft: dict[str, Any], *, drafts_path: str = DRAFT_INVOICES) -> dict[str, Any]:
+        return self._write("POST", drafts_path, draft)
+
+    def update_draft(
+        self, number: int, draft: dict[str, Any], *, drafts_path: str = DRAFT_INVOICES
+    ) -> dict[str, Any]:
+        """Replace an unbooked draft with `draft` (PUT replaces every field)."""
+        return self._write("PUT", f"{drafts_path}/{number}", draft)
+
+    def delete_draft(self, number: int, *, drafts_path: str = DRAFT_INVOICES) -> None:
+        """Delete an unbooked draft. A draft that is already gone counts as deleted."""
+        response = self._http.request("DELETE", f"{drafts_path}/{number}")
+        if response.status_code not in (204, 404):
+            _json_or_raise(response)
 
     def book_draft_invoice(self, draft_invoice_number: int) -> dict[str, Any]:
         """Book the draft. e-conomic consumes the draft and returns the booked invoice."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from pydantic import ValidationError
 
 from hub.connections import Connection
 from hub.errors import InvalidOrder, TargetRejected, TargetUnavailable, TransferInProgress, validation_paths
 from hub.ledger import ClaimRefused, Ledger, TargetErrorRecord, TransferState
-from hub.models.bemakers import Order
+from hub.models.bemakers import Order, OrderStatus
 from hub.models.canonical import CanonicalOrder, from_bemakers_order
 from hub.models.messages import DocumentChanged
 from hub.observability import logger, metrics
@@ -27,6 +28,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     ALREADY_APPLIED = "already_applied"
     """This version, or a newer one, was already applied: a duplicate or late delivery."""
+    CANCELLED = "cancelled"
     NOT_ACTED_ON = "not_acted_on"
     """The order was transferred earlier; this later state asks nothing of the target."""
 
@@ -71,14 +73,6 @@ def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list
     )
 
     targets = _cached_order_targets(connection)
-    if message.kind == "credit_note":
-        # NOTE: credit notes are recorded as waiting until the financial flow transfers them,
-        # so that nothing received is dropped and a replay can pick them up.
-        return [
-            _record_waiting(runtime.ledger, message, target.name, "credit notes are not transferred yet")
-            for target in targets
-        ]
-
     try:
         order = from_bemakers_order(Order.model_validate(message.snapshot))
     except ValidationError as error:
@@ -103,7 +97,27 @@ def _transfer_to_target(
     ledger: Ledger, message: DocumentChanged, order: CanonicalOrder, target: OrderTarget, lease_seconds: float
 ) -> TargetOutcome:
     logger.append_keys(target=target.name)
-    if order.status not in target.transfer_states:
+    previous = ledger.get(message.connection_id, message.kind, message.document_id, target.name)
+    transferred_before = previous is not None and previous.state is TransferState.TRANSFERRED
+
+    def cancel() -> dict[str, str]:
+        return target.cancel(order, previous.documents if previous else {})
+
+    if order.status is OrderStatus.CANCELLED:
+        if not transferred_before:
+            return _record_waiting(
+                ledger,
+                message,
+                target.name,
+                "order cancelled before it was transferred",
+                TransferState.SKIPPED,
+            )
+        action, done_state = cancel, TransferState.CANCELLED
+    elif order.status in target.transfer_states or transferred_before:
+        # Once transferred, every later version goes to the target, which follows it
+        # as far as the target allows (an unbooked draft changes, a booked invoice does not).
+        action, done_state = partial(target.transfer, order), TransferState.TRANSFERRED
+    else:
         return _record_waiting(
             ledger, message, target.name, f"order status {order.status.value} is not transferred"
         )
@@ -127,7 +141,7 @@ def _transfer_to_target(
         raise TransferInProgress(f"{target.name} transfer of {message.document_id} is in progress") from None
 
     try:
-        documents = target.transfer(order)
+        documents = action()
     except (TargetRejected, InvalidOrder) as error:
         record = ledger.finish(lease, state=TransferState.FAILED, error=_error_record(error), applied=True)
         logger.error("transfer rejected", error=record.error.model_dump() if record.error else None)
@@ -141,13 +155,23 @@ def _transfer_to_target(
         metrics.add_metric(name="TransfersRetried", unit="Count", value=1)
         raise
 
-    record = ledger.finish(lease, state=TransferState.TRANSFERRED, documents=documents, applied=True)
+    record = ledger.finish(lease, state=done_state, documents=documents, applied=True)
+    if done_state is TransferState.CANCELLED:
+        logger.info("order cancellation carried out", documents=record.documents)
+        metrics.add_metric(name="OrdersCancelled", unit="Count", value=1)
+        return TargetOutcome(target.name, Outcome.CANCELLED, record.documents)
     logger.info("order transferred", documents=record.documents)
     metrics.add_metric(name="OrdersTransferred", unit="Count", value=1)
     return TargetOutcome(target.name, Outcome.TRANSFERRED, record.documents)
 
 
-def _record_waiting(ledger: Ledger, message: DocumentChanged, target: str, reason: str) -> TargetOutcome:
+def _record_waiting(
+    ledger: Ledger,
+    message: DocumentChanged,
+    target: str,
+    reason: str,
+    state: TransferState = TransferState.WAITING,
+) -> TargetOutcome:
     record = ledger.record_waiting(
         message.connection_id,
         message.kind,
@@ -155,6 +179,8 @@ def _record_waiting(ledger: Ledger, message: DocumentChanged, target: str, reaso
         target,
         version=message.version,
         reason=reason,
+        state=state,
+        applied=state is TransferState.SKIPPED,
     )
     if record is None:
         logger.info("later state not acted on", target=target, reason=reason)

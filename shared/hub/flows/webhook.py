@@ -105,7 +105,12 @@ def receive_webhook(
         delivery_id=delivery_id,
         snapshot=payload["data"],
     )
-    enqueue(runtime.settings.orders_queue_url, [message])
+    queue_url = (
+        runtime.settings.orders_queue_url
+        if message.kind == "order"
+        else runtime.settings.credit_notes_queue_url
+    )
+    enqueue(queue_url, [message])
     runtime.ledger.remember_delivery(connection_id, delivery_id, message.document_id)
     logger.info("delivery enqueued", event_type=event.type, document_id=message.document_id)
     metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)

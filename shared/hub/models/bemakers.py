@@ -146,12 +146,15 @@ class Order(BemakersModel):
 
 
 class CreditNoteLine(BemakersModel):
+    """One refunded line: returned goods (`product`), shipping, a fee, or an amount without goods."""
+
+    kind: Literal["product", "shipping", "fee", "amount"] = "product"
     order_line_id: str | None = None
     sku: str | None = None
     name: NonEmptyStr
     quantity: Quantity
-    unit_price_excl_vat: Money
-    unit_price_incl_vat: Money
+    unit_price_excl_vat: NonNegativeMoney
+    unit_price_incl_vat: NonNegativeMoney
     vat_rate: Percent
     restock: bool = False
 
@@ -185,11 +188,22 @@ class CreditNoteEvent(BemakersModel):
     data: CreditNote
 
 
-class OrderPage(BemakersModel):
+class Page(BemakersModel):
+    """One page of a list endpoint; `next_cursor` is None on the last page."""
+
+    next_cursor: str | None = None
+
+
+class OrderPage(Page):
     """One page of `GET /v1/orders?updated_since=…`."""
 
     data: list[Order]
-    next_cursor: str | None = None
+
+
+class CreditNotePage(Page):
+    """One page of `GET /v1/credit_notes?updated_since=…`."""
+
+    data: list[CreditNote]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

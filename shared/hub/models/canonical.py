@@ -23,6 +23,10 @@ class LineKind(StrEnum):
     SHIPPING = "shipping"
     FEE = "fee"
     DISCOUNT = "discount"
+    REFUND = "refund"
+    """An amount refunded without goods behind it (credit notes only)."""
+    ROUNDING = "rounding"
+    """The difference rounding leaves between a target's total and the webshop's."""
 
 
 class CanonicalModel(BaseModel):
@@ -38,6 +42,8 @@ class Address(CanonicalModel):
 
 
 class Customer(CanonicalModel):
+    customer_id: str
+    """The webshop's id of the customer."""
     type: CustomerType
     name: str
     company_name: str | None
@@ -96,6 +102,20 @@ class CanonicalOrder(CanonicalModel):
     totals: Totals
 
 
+class CanonicalCreditNote(CanonicalModel):
+    """A refund. Line quantities and prices are positive: the credited amount."""
+
+    source: str
+    credit_note_id: str
+    credit_note_number: str
+    order_id: str
+    version: int
+    credit_date: date
+    currency: str
+    lines: list[Line]
+    totals: Totals
+
+
 def _from_bemakers_address(address: bemakers.Address) -> Address:
     return Address(
         line1=address.line1,
@@ -110,6 +130,7 @@ def _from_bemakers_customer(customer: bemakers.Customer) -> Customer:
     billing = _from_bemakers_address(customer.billing_address)
     shipping = _from_bemakers_address(customer.shipping_address) if customer.shipping_address else billing
     return Customer(
+        customer_id=customer.id,
         type=customer.type,
         name=customer.name,
         company_name=customer.company_name,
@@ -183,5 +204,43 @@ def from_bemakers_order(order: bemakers.Order) -> CanonicalOrder:
             total_excl_vat=order.totals.total_excl_vat,
             vat=order.totals.vat,
             total_incl_vat=order.totals.total_incl_vat,
+        ),
+    )
+
+
+_CREDIT_LINE_KINDS = {
+    "product": LineKind.PRODUCT,
+    "shipping": LineKind.SHIPPING,
+    "fee": LineKind.FEE,
+    "amount": LineKind.REFUND,
+}
+
+
+def from_bemakers_credit_note(credit_note: bemakers.CreditNote) -> CanonicalCreditNote:
+    """Map a Bemakers credit note to the canonical credit note."""
+    return CanonicalCreditNote(
+        source="bemakers",
+        credit_note_id=credit_note.id,
+        credit_note_number=credit_note.number,
+        order_id=credit_note.order_id,
+        version=version_of(credit_note.updated_at),
+        credit_date=credit_note.created_at.date(),
+        currency=credit_note.currency,
+        lines=[
+            Line(
+                kind=_CREDIT_LINE_KINDS[line.kind],
+                sku=line.sku if line.kind == "product" else None,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price_excl_vat=line.unit_price_excl_vat,
+                unit_price_incl_vat=line.unit_price_incl_vat,
+                vat_rate=line.vat_rate,
+            )
+            for line in credit_note.lines
+        ],
+        totals=Totals(
+            total_excl_vat=credit_note.totals.total_excl_vat,
+            vat=credit_note.totals.vat,
+            total_incl_vat=credit_note.totals.total_incl_vat,
         ),
     )

@@ -25,5 +25,7 @@ class DocumentChanged(BaseModel):
     delivery_id: str | None = None
     force: bool = False
     """Transfer even when this version was already applied (a replay after a fix)."""
+    attempt: int = 0
+    """How often the hub put this change back on the queue to wait for an unbooked invoice."""
     snapshot: dict[str, Any]
     """The Bemakers document as the webhook or the poll delivered it."""
