@@ -310,7 +310,7 @@ def order_lines(order: CanonicalOrder, settings: EconomicSettings) -> list[Invoi
                 product_number=product_number_for(line, settings),
                 name=line.name,
                 quantity=line.quantity,
-                unit_net_price=_net_unit_price(line) * (-1 if line.kind is LineKind.DISCOUNT else 1),
+                unit_net_price=_net_unit_price(line),
                 discount_percentage=percentage,
                 taxable=line.vat_rate > 0,
             )
