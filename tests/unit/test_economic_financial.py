@@ -277,7 +277,6 @@ def test_payment_fee_uses_fee_sku() -> None:
 
 
 def _with_discount() -> CanonicalOrder:
-    payload = order_payload(CONSUMER_DK)
     discounts = [
         {
             "name": "Winter sale",
