@@ -13,12 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hub.flows.credit_note_transfer import transfer_credit_note
 from hub.models.messages import DocumentChanged
-from hub.observability import logger, metrics, tracer
+from hub.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(message_id=record.message_id)
     message = DocumentChanged.model_validate_json(record.body)
@@ -30,7 +29,6 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(

@@ -9,11 +9,10 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hub.flows.order_poll import poll_orders
-from hub.observability import logger, metrics, tracer
+from hub.observability import logger, metrics
 
 
 @logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     schedule = parse(event=event, model=EventBridgeModel)

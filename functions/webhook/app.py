@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2,
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hub.flows.webhook import receive_webhook
-from hub.observability import logger, metrics, tracer
+from hub.observability import logger, metrics
 
 
 def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
@@ -22,7 +22,6 @@ def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @event_source(data_class=APIGatewayProxyEventV2)
 def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""The one place that creates the Powertools Logger, Metrics and Tracer.
+"""The one place that creates the Powertools Logger and Metrics.
+
+There is no Powertools Tracer: creating one imports the X-Ray SDK, which took about 170 ms
+of each cold start here (see docs/benchmarks.md). Lambda's active tracing, set in
+template.yaml, still records each invocation.
 
 Log ids, counts and states only. Customer names, addresses, e-mails, phone numbers, raw
 bodies, tokens and signatures never go into a log line or a metric dimension.
@@ -8,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 SERVICE = "bemakers-hub"
 
@@ -20,4 +24,3 @@ for _library in ("urllib3", "botocore", "boto3"):
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace="BemakersHub")
-tracer = Tracer(service=SERVICE)
