@@ -380,3 +380,15 @@ def test_settlement_bemakers_requires_customer_number() -> None:
 def test_discount_as_line_reconciles_to_the_order_total() -> None:
     reconciled = reconciled_order_lines(_with_discount(), _settings())
     assert reconciled.rounding == Decimal(0)
+
+
+def test_oss_zone_uses_the_webshops_destination_rate() -> None:
+    payload = order_payload(PAID)
+    payload["customer"]["billing_address"] = _address("DE")
+    payload["lines"] = [
+        dict(line, unit_price_excl_vat=Decimal("84.03"), vat_rate=Decimal(19)) for line in payload["lines"]
+    ]
+    totals = {"total_excl_vat": Decimal("252.09"), "vat": Decimal("47.90"), "total_incl_vat": Decimal("299.99")}
+    order = canonical_order(PAID, customer=payload["customer"], lines=payload["lines"], totals=totals)
+    reconciled = reconciled_order_lines(order, _settings(vat_zones=VatZones(eu_consumer=OSS_ZONE)))
+    assert reconciled.rounding == Decimal(0)

@@ -38,7 +38,6 @@ MAX_PRODUCT_NAME = 300
 MAX_LINE_DESCRIPTION = 2500
 MAX_CUSTOMER_NAME = 255
 MAX_RECIPIENT_NAME = 250
-DEFAULT_VAT_RATE = Decimal(25)
 
 
 # -- references ----------------------------------------------------------------------------------
@@ -110,11 +109,15 @@ def vat_zone_number(order: CanonicalOrder, settings: EconomicSettings) -> int:
     return settings.vat_zones.abroad
 
 
-def invoice_vat_rate(zone: int, settings: EconomicSettings) -> Decimal:
-    """Return the VAT rate e-conomic charges in `zone`: Danish VAT in the domestic zones, else none."""
-    if zone in (settings.vat_zones.domestic, settings.vat_zones.eu_consumer):
-        return DEFAULT_VAT_RATE
-    return Decimal(0)
+def invoice_vat_rate(zone: int, settings: EconomicSettings, lines: list[Line]) -> Decimal:
+    """Return the VAT rate e-conomic charges in `zone`.
+
+    The domestic and EU consumer zones charge the rate the webshop put on the lines (25 % in
+    Denmark, the destination's rate under OSS); reverse charge and exports charge none.
+    """
+    if zone not in (settings.vat_zones.domestic, settings.vat_zones.eu_consumer):
+        return Decimal(0)
+    return max((line.vat_rate for line in lines), default=Decimal(0))
 
 
 def payment_terms_number(order: CanonicalOrder, settings: EconomicSettings) -> int:
@@ -441,7 +444,7 @@ def reconciled_order_lines(order: CanonicalOrder, settings: EconomicSettings) ->
     return reconcile(
         lines,
         gross_total=_gross_total(order, settings),
-        vat_rate=invoice_vat_rate(zone, settings),
+        vat_rate=invoice_vat_rate(zone, settings, order.lines),
         settings=settings,
     )
 

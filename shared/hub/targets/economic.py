@@ -2,7 +2,7 @@
 
 An order becomes a customer, products and a draft invoice (or draft order). The draft
 follows the order's changes while it is unbooked, is booked when the connection's booking
-rule says so, and is never changed once booked. A cancelled order deletes its unbooked
+rule calls for it, and is never changed once booked. A cancelled order deletes its unbooked
 draft, or credits its booked invoice when the connection asks for it. A credit note
 becomes a negative invoice against the order's booked invoice.
 """
@@ -250,7 +250,7 @@ class EconomicOrderTarget:
             reconciled: Reconciled = reconcile(
                 credit_note_lines(credit_note, self._settings),
                 gross_total=credit_note.totals.total_incl_vat,
-                vat_rate=invoice_vat_rate(zone, self._settings),
+                vat_rate=invoice_vat_rate(zone, self._settings, credit_note.lines),
                 settings=self._settings,
                 sign=-1,
             )
