@@ -388,7 +388,11 @@ def test_oss_zone_uses_the_webshops_destination_rate() -> None:
     payload["lines"] = [
         dict(line, unit_price_excl_vat=Decimal("84.03"), vat_rate=Decimal(19)) for line in payload["lines"]
     ]
-    totals = {"total_excl_vat": Decimal("252.09"), "vat": Decimal("47.90"), "total_incl_vat": Decimal("299.99")}
+    totals = {
+        "total_excl_vat": Decimal("252.09"),
+        "vat": Decimal("47.90"),
+        "total_incl_vat": Decimal("299.99"),
+    }
     order = canonical_order(PAID, customer=payload["customer"], lines=payload["lines"], totals=totals)
     reconciled = reconciled_order_lines(order, _settings(vat_zones=VatZones(eu_consumer=OSS_ZONE)))
     assert reconciled.rounding == Decimal(0)
