@@ -240,6 +240,31 @@ class Ledger:
         Returns None, and records nothing, when a newer version is known, another worker holds
         the lease, or a version was already transferred.
         """
+        return self.record_not_transferred(
+            connection_id,
+            kind,
+            document_id,
+            target,
+            version=version,
+            state=TransferState.WAITING,
+            reason=reason,
+        )
+
+    def record_not_transferred(
+        self,
+        connection_id: str,
+        kind: str,
+        document_id: str,
+        target: str,
+        *,
+        version: int,
+        state: TransferState,
+        reason: str,
+    ) -> TransferRecord | None:
+        """Record `state` (waiting or skipped) with its reason for a version that is not transferred.
+
+        Returns None, and records nothing, under the same conditions as `record_waiting`.
+        """
         now = self._clock()
         try:
             response = self._table.update_item(
@@ -255,7 +280,7 @@ class Ledger:
                 ),
                 ExpressionAttributeNames={"#state": "state", "#error": "error"},
                 ExpressionAttributeValues={
-                    ":state": TransferState.WAITING.value,
+                    ":state": state.value,
                     ":version": version,
                     ":updated": _timestamp(now),
                     ":reason": {"message": reason},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -11,13 +12,13 @@ from pydantic import ValidationError
 from hub.connections import Connection
 from hub.errors import InvalidOrder, TargetRejected, TargetUnavailable, TransferInProgress, validation_paths
 from hub.ledger import ClaimRefused, Ledger, TargetErrorRecord, TransferState
-from hub.models.bemakers import Order
+from hub.models.bemakers import CreditNote, Order
 from hub.models.canonical import CanonicalOrder, from_bemakers_order
 from hub.models.messages import DocumentChanged
 from hub.observability import logger, metrics
 from hub.runtime import get_runtime, on_reset
 from hub.secrets import SECRET_CACHE_SECONDS
-from hub.targets.base import OrderTarget
+from hub.targets.base import CreditNoteTarget, OrderTarget
 from hub.targets.factory import order_targets
 
 
@@ -29,6 +30,8 @@ class Outcome(StrEnum):
     """This version, or a newer one, was already applied: a duplicate or late delivery."""
     NOT_ACTED_ON = "not_acted_on"
     """The order was transferred earlier; this later state asks nothing of the target."""
+    SKIPPED = "skipped"
+    """The document is not for this target, or asks nothing of it."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,7 @@ def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list
 
     targets = _cached_order_targets(connection)
     if message.kind == "credit_note":
-        # NOTE: credit notes are recorded as waiting until the financial flow transfers them,
-        # so that nothing received is dropped and a replay can pick them up.
-        return [
-            _record_waiting(runtime.ledger, message, target.name, "credit notes are not transferred yet")
-            for target in targets
-        ]
+        return [_credit_note_to_target(runtime.ledger, message, target, lease_seconds) for target in targets]
 
     try:
         order = from_bemakers_order(Order.model_validate(message.snapshot))
@@ -103,17 +101,59 @@ def _transfer_to_target(
     ledger: Ledger, message: DocumentChanged, order: CanonicalOrder, target: OrderTarget, lease_seconds: float
 ) -> TargetOutcome:
     logger.append_keys(target=target.name)
+    skip_reason = target.skip_reason(order)
+    if skip_reason is not None:
+        return _record_skipped(ledger, message, target.name, skip_reason)
     if order.status not in target.transfer_states:
         return _record_waiting(
             ledger, message, target.name, f"order status {order.status.value} is not transferred"
         )
+    return _apply_with_lease(ledger, message, target.name, lease_seconds, lambda: target.transfer(order))
 
+
+def _credit_note_to_target(
+    ledger: Ledger, message: DocumentChanged, target: OrderTarget, lease_seconds: float
+) -> TargetOutcome:
+    logger.append_keys(target=target.name)
+    if not isinstance(target, CreditNoteTarget):
+        # NOTE: credit notes are recorded as waiting until this target's credit-note flow exists,
+        # so that nothing received is dropped and a replay can pick them up.
+        return _record_waiting(ledger, message, target.name, "credit notes are not transferred yet")
+    try:
+        credit_note = CreditNote.model_validate(message.snapshot)
+    except ValidationError as error:
+        invalid = InvalidOrder(
+            "the credit note snapshot fails the Bemakers credit note model", fields=validation_paths(error)
+        )
+        return _record_invalid(ledger, message, target.name, invalid)
+    order_record = ledger.get(message.connection_id, "order", credit_note.order_id, target.name)
+    order_documents = order_record.documents if order_record else None
+    return _apply_with_lease(
+        ledger,
+        message,
+        target.name,
+        lease_seconds,
+        lambda: target.transfer_credit_note(credit_note, order_documents),
+    )
+
+
+def _apply_with_lease(
+    ledger: Ledger,
+    message: DocumentChanged,
+    target: str,
+    lease_seconds: float,
+    apply: Callable[[], dict[str, str] | None],
+) -> TargetOutcome:
+    """Run `apply` under the ledger's lease and record its outcome.
+
+    `apply` returns the target's documents, or None when the document asks nothing of the target.
+    """
     try:
         lease = ledger.claim(
             message.connection_id,
             message.kind,
             message.document_id,
-            target.name,
+            target,
             version=message.version,
             lease_seconds=lease_seconds,
             force=message.force,
@@ -122,17 +162,17 @@ def _transfer_to_target(
         if refused.stale:
             logger.info("version already applied", applied_version=refused.record.applied_version)
             metrics.add_metric(name="DuplicateDeliveries", unit="Count", value=1)
-            return TargetOutcome(target.name, Outcome.ALREADY_APPLIED, refused.record.documents)
+            return TargetOutcome(target, Outcome.ALREADY_APPLIED, refused.record.documents)
         logger.info("another worker holds the lease; retrying later")
-        raise TransferInProgress(f"{target.name} transfer of {message.document_id} is in progress") from None
+        raise TransferInProgress(f"{target} transfer of {message.document_id} is in progress") from None
 
     try:
-        documents = target.transfer(order)
+        documents = apply()
     except (TargetRejected, InvalidOrder) as error:
         record = ledger.finish(lease, state=TransferState.FAILED, error=_error_record(error), applied=True)
         logger.error("transfer rejected", error=record.error.model_dump() if record.error else None)
         metrics.add_metric(name="TransfersFailed", unit="Count", value=1)
-        return TargetOutcome(target.name, Outcome.FAILED, record.documents)
+        return TargetOutcome(target, Outcome.FAILED, record.documents)
     except Exception as error:
         # Record why, give the lease back so the redelivery need not wait for it to lapse,
         # and let the queue deliver the message again.
@@ -141,10 +181,32 @@ def _transfer_to_target(
         metrics.add_metric(name="TransfersRetried", unit="Count", value=1)
         raise
 
+    if documents is None:
+        record = ledger.finish(lease, state=TransferState.SKIPPED, applied=True)
+        logger.info("document asks nothing of the target")
+        return TargetOutcome(target, Outcome.SKIPPED, record.documents)
     record = ledger.finish(lease, state=TransferState.TRANSFERRED, documents=documents, applied=True)
-    logger.info("order transferred", documents=record.documents)
-    metrics.add_metric(name="OrdersTransferred", unit="Count", value=1)
-    return TargetOutcome(target.name, Outcome.TRANSFERRED, record.documents)
+    logger.info("document transferred", documents=record.documents)
+    metrics.add_metric(
+        name="OrdersTransferred" if message.kind == "order" else "CreditNotesTransferred",
+        unit="Count",
+        value=1,
+    )
+    return TargetOutcome(target, Outcome.TRANSFERRED, record.documents)
+
+
+def _record_skipped(ledger: Ledger, message: DocumentChanged, target: str, reason: str) -> TargetOutcome:
+    record = ledger.record_not_transferred(
+        message.connection_id,
+        message.kind,
+        message.document_id,
+        target,
+        version=message.version,
+        state=TransferState.SKIPPED,
+        reason=reason,
+    )
+    logger.info("document skipped", target=target, reason=reason)
+    return TargetOutcome(target, Outcome.SKIPPED, record.documents if record else {})
 
 
 def _record_waiting(ledger: Ledger, message: DocumentChanged, target: str, reason: str) -> TargetOutcome:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from hub.models.bemakers import OrderStatus
+from hub.models.bemakers import CreditNote, OrderStatus
 from hub.models.canonical import CanonicalOrder
 
 
@@ -17,11 +17,33 @@ class OrderTarget(Protocol):
         """The order states in which the connection wants the order transferred."""
         ...
 
+    def skip_reason(self, order: CanonicalOrder) -> str | None:
+        """Return why the order is not for this target at all, or None when it is."""
+        ...
+
     def transfer(self, order: CanonicalOrder) -> dict[str, str]:
         """Bring the target to the state the order asks for. Returns the target's document numbers.
 
         Must be safe to call again after a crash at any point: a document created earlier
         is found by its external reference and adopted, never created twice. Raises
         TargetRejected, TargetUnavailable or InvalidOrder.
+        """
+        ...
+
+
+@runtime_checkable
+class CreditNoteTarget(Protocol):
+    """A target that acts on credit notes. Targets without this method record them as waiting."""
+
+    name: str
+
+    def transfer_credit_note(
+        self, credit_note: CreditNote, order_documents: dict[str, str] | None
+    ) -> dict[str, str] | None:
+        """Bring the target to the state the credit note asks for. Returns its document numbers.
+
+        `order_documents` are the target's documents of the credited order, from the ledger, or
+        None when the order never reached this target. Returns None when the credit note asks
+        nothing of the target. Must be safe to call again after a crash at any point.
         """
         ...

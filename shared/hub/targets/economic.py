@@ -32,6 +32,9 @@ class EconomicOrderTarget:
     def transfer_states(self) -> frozenset[OrderStatus]:
         return frozenset(self._settings.transfer_states)
 
+    def skip_reason(self, order: CanonicalOrder) -> str | None:
+        return None
+
     def transfer(self, order: CanonicalOrder) -> dict[str, str]:
         """Create or adopt the order's invoice. See OrderTarget.transfer."""
         reference = order_reference(order)
