@@ -139,7 +139,13 @@ SOURCE_QUEUES = sorted(set(QUEUES) - set(DEAD_LETTER_QUEUES))
 
 
 def test_template_declares_the_flow_functions() -> None:
-    assert set(FUNCTIONS) == {"WebhookFunction", "OrderPollFunction", "OrderTransferFunction"}
+    assert set(FUNCTIONS) == {
+        "WebhookFunction",
+        "OrderPollFunction",
+        "OrderTransferFunction",
+        "FulfillmentImportFunction",
+        "InventoryImportFunction",
+    }
 
 
 def test_template_declares_the_shared_tables() -> None:
