@@ -23,13 +23,19 @@ def _print_table(rows: list[list[str]], header: list[str]) -> None:
 
 
 def demo(arguments: argparse.Namespace) -> int:
-    """Replay the sample deliveries, run the order poll once and print what e-conomic received."""
+    """Replay the sample deliveries, run the order poll once and print what e-conomic received.
+
+    Then play the warehouse flows through: orders to Ongoing WMS, shipments back as fulfillments,
+    a change refused after picking, a cancellation, a return and stock levels.
+    """
     from hub.models.bemakers import OrderStatus
     from hubctl.demo import DemoEnvironment, response_body
     from hubctl.sandboxes._http import loads_json
+    from hubctl.warehouse_demo import run_warehouse_demo
 
     print(
-        "Bemakers hub demo: webhooks → orders queue → order transfer → e-conomic (loopback sandboxes, moto)\n"
+        "Bemakers hub demo: webhooks → orders queue → order transfer → e-conomic and Ongoing WMS;"
+        " shipments and stock back into Bemakers (loopback sandboxes, moto)\n"
     )
     with DemoEnvironment(log_level=arguments.log_level) as environment:
         environment.seed_bemakers_orders()
@@ -89,6 +95,8 @@ def demo(arguments: argparse.Namespace) -> int:
             f" duplicate invoices: {len(duplicates)}"
         )
 
+        warehouse_problems = run_warehouse_demo(environment, orders, _print_table)
+
     transferable = {OrderStatus.CONFIRMED.value, OrderStatus.COMPLETED.value}
     missing = [
         report.order_number
@@ -102,7 +110,11 @@ def demo(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if warehouse_problems:
+        print(f"\nDemo FAILED: warehouse flows: {'; '.join(warehouse_problems)}", file=sys.stderr)
+        return 1
     print("\nDemo finished: every confirmed or completed order has exactly one booked invoice.")
+    print("Warehouse: each shipped parcel is one Bemakers fulfillment; only changed stock levels were sent.")
     return 0
 
 
