@@ -188,9 +188,21 @@ def invoke(arguments: argparse.Namespace) -> int:
     """Invoke one function on one event file, with the demo environment around it."""
     from hubctl.deliveries import Delivery
     from hubctl.demo import DEMO_WEBHOOK_SECRET, DemoEnvironment
-    from hubctl.local import POLL_FUNCTION, TRANSFER_FUNCTION, WEBHOOK_FUNCTION
+    from hubctl.local import (
+        FULFILLMENT_FUNCTION,
+        INVENTORY_FUNCTION,
+        POLL_FUNCTION,
+        TRANSFER_FUNCTION,
+        WEBHOOK_FUNCTION,
+    )
 
-    aliases = {"webhook": WEBHOOK_FUNCTION, "order_transfer": TRANSFER_FUNCTION, "order_poll": POLL_FUNCTION}
+    aliases = {
+        "webhook": WEBHOOK_FUNCTION,
+        "order_transfer": TRANSFER_FUNCTION,
+        "order_poll": POLL_FUNCTION,
+        "fulfillment_import": FULFILLMENT_FUNCTION,
+        "inventory_import": INVENTORY_FUNCTION,
+    }
     function = aliases.get(arguments.function, arguments.function)
     event = json.loads(Path(arguments.event).read_text(encoding="utf-8"))
     with DemoEnvironment(log_level=arguments.log_level, metrics=True) as environment:

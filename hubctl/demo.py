@@ -63,9 +63,11 @@ class DemoEnvironment:
         bemakers_url = self.bemakers.start()
         economic_url = self.economic.start()
         ongoing_url = f"{self.ongoing.start()}/demo-3pl/api/v1"
+
         for article_number, name, stock in DEMO_ARTICLES:
             self.ongoing.add_article(article_number, name, stock)
         self.bemakers.add_products([article[0] for article in DEMO_ARTICLES], ["main-warehouse"])
+
         self.hub.start()
         self.hub.put_secret(
             "bemakers-hub/demo-brewery/bemakers",
@@ -84,6 +86,7 @@ class DemoEnvironment:
                 "webhook_password": DEMO_ONGOING_WEBHOOK_PASSWORD,
             },
         )
+
         parsed = load_connections_file(
             DEMO_DATA / "connections.yaml",
             variables={

@@ -8,7 +8,7 @@ that breaks the contract.
 It also takes fulfillments (`POST /v1/orders/{id}/fulfillments`) and stock levels
 (`PUT /v1/stock-levels`). Each body is validated against the hub's models, and the sandbox
 enforces the rules the models cannot express: order lines must exist and be product lines,
-shipped quantities may not exceed the ordered ones, the status must say whether every
+shipped quantities may not exceed the ordered ones, the status must match whether every
 product line has shipped, and an external id is accepted once per order (409 after that).
 """
 

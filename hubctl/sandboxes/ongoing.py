@@ -1,8 +1,8 @@
 """Loopback sandbox that speaks Ongoing WMS's goods-owner REST API v1.
 
 It keeps one goods owner's articles, stock per warehouse, orders, parcels and return orders,
-so that the hub's flows can be played through: orders and return orders come in with PUT,
-tests and the demo pick and ship them (`ship_parcel`), and the hub reads shipments and stock
+so that the hub's flows can be played through. Orders and return orders come in with PUT.
+Tests and the demo pick and ship them (`ship_parcel`), and the hub reads shipments and stock
 back. Every request is checked before it is served:
 - HTTP Basic credentials, and the goods owner id in the query or body;
 - each body against the shape derived from the vendor's example requests in

@@ -102,7 +102,7 @@ class EconomicSettings(StrictSettings):
 
 
 class OngoingDelivery(StrictSettings):
-    """How the warehouse ships one Bemakers shipping method: Ongoing's way of delivery and transporter."""
+    """Ongoing way of delivery and transporter for one Bemakers shipping method."""
 
     way_of_delivery: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
     """Code of an Ongoing way of delivery type, such as `PARCEL`."""
@@ -138,7 +138,7 @@ class OngoingSettings(StrictSettings):
     locked_from_status: int = Field(default=300, ge=100, le=999)
     """Ongoing order status from which the warehouse works on an order and takes no changes (300 Released)."""
     first_import_since: AwareDatetime | None = None
-    """Where the first fulfillment import starts; by default one day before the first run."""
+    """Start of the first fulfillment import; by default one day before the first run."""
     timeout_seconds: float = Field(default=10, gt=0, le=60)
     max_attempts: int = Field(default=4, ge=1, le=10)
 

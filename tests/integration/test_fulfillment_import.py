@@ -169,7 +169,7 @@ def test_unknown_order_counted_in_metric(sent: DemoEnvironment, capfd: pytest.Ca
 
 
 def test_rejected_fulfillment_does_not_stop_run(sent: DemoEnvironment) -> None:
-    # Bemakers no longer knows order 1001, so its fulfillment is rejected; 1003 still arrives.
+    # Bemakers no longer has order 1001, so its fulfillment is rejected, and 1003 still arrives.
     sent.bemakers._orders.pop("ord_1001")
     _ship(sent, "1001", "P1", {"ol_1": 6})
     _ship(sent, "1003", "P3", {"ol_1": 12})

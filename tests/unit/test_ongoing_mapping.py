@@ -97,7 +97,7 @@ def test_unmapped_shipping_method_without_default_is_invalid() -> None:
         to_ongoing_order(canonical_order(CONSUMER_DK, shipping_method="drone"), 77, settings)
 
 
-def test_order_without_shipping_method_and_default_has_no_transporter() -> None:
+def test_order_without_delivery_has_no_transporter() -> None:
     body = to_ongoing_order(
         canonical_order(CONSUMER_DK, shipping_method=None), 77, _settings(default_delivery=None)
     )

@@ -419,7 +419,7 @@ def test_import_function_runs_on_schedule(function_id: str) -> None:
 
 
 @pytest.mark.parametrize("function_id", ["FulfillmentImportFunction", "InventoryImportFunction"])
-def test_import_function_sends_failed_runs_to_dead_letter_queue(function_id: str) -> None:
+def test_import_failures_reach_dead_letter_queue(function_id: str) -> None:
     destination = FUNCTIONS[function_id]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
     assert referenced_id(destination["Destination"]) in DEAD_LETTER_QUEUES
 

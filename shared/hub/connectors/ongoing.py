@@ -23,7 +23,7 @@ from hub.models import ongoing
 from hub.secrets import OngoingCredentials, read_secret
 
 TARGET = "ongoing"
-# Ongoing asks integrators to page every list read, because unpaged reads time out.
+# Ongoing's documentation requires paged list reads, because unpaged reads time out.
 ORDERS_PAGE_SIZE = 100
 ARTICLES_PAGE_SIZE = 500
 

@@ -3,7 +3,7 @@
 A scheduled run reads the orders shipped since the connection's cursor. Ongoing's webhook only
 names an order, which is then read again through REST. Each shipped parcel is posted once as a
 fulfillment with its carrier, tracking and shipped quantities: the ledger keys it on the
-Ongoing order and parcel ids, and Bemakers answers a repeated external id with 409, which the
+Ongoing order and parcel ids, and Bemakers rejects a repeated external id with 409, which the
 client resolves to the stored fulfillment. A shipment for an order the hub did not send, or one
 that Bemakers rejects, is logged with ids, counted and passed over, so it never stops the run.
 When the warehouse or Bemakers is unavailable, the run fails and the cursor stays where it was.

@@ -24,8 +24,8 @@ from hub.runtime import Runtime, get_runtime
 from hub.secrets import BemakersCredentials, read_secret
 
 CHECKPOINT_NAME = "inventory"
-# A page (two source reads, a DynamoDB batch and up to a few Bemakers requests) should fit in
-# this time with room left; a run stops starting pages when less remains.
+# A run starts no new page when less time remains. One page is two source reads, a DynamoDB
+# batch and a few Bemakers requests, which should fit with room left (an estimate, not measured).
 SAFETY_MARGIN_SECONDS = 30.0
 
 

@@ -31,7 +31,7 @@ class Outcome(StrEnum):
     NOT_ACTED_ON = "not_acted_on"
     """The order was transferred earlier; this later state asks nothing of the target."""
     SKIPPED = "skipped"
-    """The document is not for this target, or asks nothing of it."""
+    """The document is not for this target, or requires nothing of it."""
 
 
 @dataclass(frozen=True)

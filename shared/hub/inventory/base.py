@@ -31,7 +31,7 @@ class StockReading:
 class StockPage:
     readings: list[StockReading]
     next_position: str | None
-    """Where the next page starts, or None after the last page."""
+    """Position of the next page, or None after the last page."""
 
 
 class StockSource(Protocol):

@@ -1,7 +1,7 @@
 """The push core: send Bemakers only the stock levels that changed since the last push.
 
 Shared by every stock source. Readings without a SKU or location, and negative readings, are
-logged with their ids, counted in a metric and left out; none of them stops the run.
+left out. They are logged with their ids and counted in a metric, and none of them stops the run.
 """
 
 from __future__ import annotations

@@ -260,7 +260,7 @@ class StockLevelRejection(BemakersModel):
 
 
 class StockLevelsResult(BemakersModel):
-    """The answer to `PUT /v1/stock-levels`: how many levels were set and which were rejected."""
+    """The response to `PUT /v1/stock-levels`: the number of levels set and the rejected ones."""
 
     updated: Annotated[int, Field(ge=0)]
     rejected: list[StockLevelRejection] = Field(default_factory=list)

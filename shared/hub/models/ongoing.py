@@ -117,7 +117,7 @@ class Order(OngoingModel):
 
 
 class PutResponse(OngoingModel):
-    """The answer to `PUT /orders` and `PUT /returnOrders`."""
+    """The response to `PUT /orders` and `PUT /returnOrders`."""
 
     success: bool = True
     message: str | None = None

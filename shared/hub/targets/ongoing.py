@@ -51,8 +51,8 @@ class OngoingOrderTarget:
                 existing, "the warehouse order is cancelled, and a cancelled order cannot be reopened"
             )
         if existing is not None and existing.status >= self._settings.locked_from_status:
-            # Fields the warehouse does not echo back (notifications, remark) are not compared, so a
-            # change to only those is adopted as it stands.
+            # Fields the warehouse does not return (notifications, remark) are not compared, so a
+            # change to only those is adopted without a write.
             differences = warehouse_differences(body, existing)
             if not differences:
                 logger.info(
@@ -68,7 +68,7 @@ class OngoingOrderTarget:
 
         response = self._client.put_order(body)
         if response.order_id is None:
-            raise TargetRejected(NAME, "PUT /orders answered without an orderId", status=200)
+            raise TargetRejected(NAME, "PUT /orders returned no orderId", status=200)
         if existing is None:
             logger.info("warehouse order created", ongoing_order_id=response.order_id)
             metrics.add_metric(name="WarehouseOrdersCreated", unit="Count", value=1)
