@@ -286,6 +286,17 @@ def test_credit_note_for_unsent_order_is_failed(environment: DemoEnvironment) ->
     assert record.state is TransferState.FAILED
 
 
+def test_credit_note_for_other_warehouse_is_skipped(environment: DemoEnvironment) -> None:
+    _send(
+        environment,
+        _order_event(order_payload(CONSUMER_DK), "2026-12-01T00:00:00Z", fulfilled_from="other-3pl"),
+    )
+    _send(environment, _credit_note(restock=True))
+    record = environment.ledger.get("demo-brewery", "credit_note", "cn_1", "ongoing")
+    assert record is not None
+    assert record.state is TransferState.SKIPPED
+
+
 def test_warehouse_requests_pass_the_contract(consumer_order_sent: DemoEnvironment) -> None:
     payload = order_payload(CONSUMER_DK)
     payload["lines"][0]["quantity"] = 8

@@ -127,6 +127,8 @@ def _credit_note_to_target(
         )
         return _record_invalid(ledger, message, target.name, invalid)
     order_record = ledger.get(message.connection_id, "order", credit_note.order_id, target.name)
+    if order_record is not None and order_record.state is TransferState.SKIPPED:
+        return _record_skipped(ledger, message, target.name, "the credited order is not for this target")
     order_documents = order_record.documents if order_record else None
     return _apply_with_lease(
         ledger,
