@@ -185,7 +185,7 @@ def _apply_with_lease(
 
     if documents is None:
         record = ledger.finish(lease, state=TransferState.SKIPPED, applied=True)
-        logger.info("document asks nothing of the target")
+        logger.info("document requires nothing of the target")
         return TargetOutcome(target, Outcome.SKIPPED, record.documents)
     record = ledger.finish(lease, state=TransferState.TRANSFERRED, documents=documents, applied=True)
     logger.info("document transferred", documents=record.documents)
