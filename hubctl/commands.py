@@ -27,11 +27,17 @@ def _print_table(rows: list[list[str]], header: list[str]) -> None:
 
 
 def demo(arguments: argparse.Namespace) -> int:
-    """Replay the sample deliveries, run the poll once and check what e-conomic received."""
+    """Replay the sample deliveries, run the poll once and check what e-conomic received.
+
+    Then play the warehouse flows through: orders to Ongoing WMS, shipments back as fulfillments,
+    a change refused after picking, a cancellation, a return and stock levels.
+    """
     from hubctl.demo import DemoEnvironment
+    from hubctl.warehouse_demo import run_warehouse_demo
 
     print(
-        "Bemakers hub demo: webhooks → queues → transfer functions → e-conomic (loopback sandboxes, moto)\n"
+        "Bemakers hub demo: webhooks → queues → transfer functions → e-conomic and Ongoing WMS;"
+        " shipments and stock back into Bemakers (loopback sandboxes, moto)\n"
     )
     with DemoEnvironment(log_level=arguments.log_level) as environment:
         environment.seed_bemakers_orders()
@@ -43,6 +49,9 @@ def demo(arguments: argparse.Namespace) -> int:
         _print_order_results(environment, orders)
         _print_credit_note_results(environment, credit_notes)
         problems = _demo_problems(environment, orders, credit_notes)
+        problems += [
+            f"warehouse flows: {problem}" for problem in run_warehouse_demo(environment, orders, _print_table)
+        ]
 
     if problems:
         print("\nDemo FAILED:", file=sys.stderr)
@@ -53,6 +62,7 @@ def demo(arguments: argparse.Namespace) -> int:
         "\nDemo finished: each order has exactly one invoice whose total matches the order to the øre,"
         " the cancelled order has none, and the refund is one credit note against the booked invoice."
     )
+    print("Warehouse: each shipped parcel is one Bemakers fulfillment; only changed stock levels were sent.")
     return 0
 
 
@@ -257,9 +267,21 @@ def invoke(arguments: argparse.Namespace) -> int:
     """Invoke one function on one event file, with the demo environment around it."""
     from hubctl.deliveries import Delivery
     from hubctl.demo import DEMO_WEBHOOK_SECRET, DemoEnvironment
-    from hubctl.local import POLL_FUNCTION, TRANSFER_FUNCTION, WEBHOOK_FUNCTION
+    from hubctl.local import (
+        FULFILLMENT_FUNCTION,
+        INVENTORY_FUNCTION,
+        POLL_FUNCTION,
+        TRANSFER_FUNCTION,
+        WEBHOOK_FUNCTION,
+    )
 
-    aliases = {"webhook": WEBHOOK_FUNCTION, "order_transfer": TRANSFER_FUNCTION, "order_poll": POLL_FUNCTION}
+    aliases = {
+        "webhook": WEBHOOK_FUNCTION,
+        "order_transfer": TRANSFER_FUNCTION,
+        "order_poll": POLL_FUNCTION,
+        "fulfillment_import": FULFILLMENT_FUNCTION,
+        "inventory_import": INVENTORY_FUNCTION,
+    }
     function = aliases.get(arguments.function, arguments.function)
     event = json.loads(Path(arguments.event).read_text(encoding="utf-8"))
     with DemoEnvironment(log_level=arguments.log_level, metrics=True) as environment:

@@ -1,4 +1,4 @@
-"""The demo environment: the local stack, the Bemakers and e-conomic sandboxes and one seeded connection."""
+"""The demo environment: the local stack, the Bemakers, e-conomic and Ongoing sandboxes, one connection."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.connectors.ongoing import basic_authorization
 from hub.ledger import Ledger, TransferRecord
 from hub.runtime import get_runtime
 from hubctl.connections_file import apply_connections, load_connections_file
@@ -15,6 +16,7 @@ from hubctl.local import LocalHub
 from hubctl.sandboxes._http import loads_json
 from hubctl.sandboxes.bemakers import BemakersSandbox
 from hubctl.sandboxes.economic import EconomicSandbox
+from hubctl.sandboxes.ongoing import OngoingSandbox
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -24,6 +26,18 @@ DEMO_BEMAKERS_TOKEN = "sandbox-bemakers-token"
 DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"
 DEMO_ECONOMIC_APP_TOKEN = "sandbox-app-secret-token"
 DEMO_ECONOMIC_GRANT_TOKEN = "sandbox-agreement-grant-token"
+DEMO_ONGOING_USER = "sandbox-ongoing-user"
+DEMO_ONGOING_PASSWORD = "sandbox-ongoing-password"
+DEMO_ONGOING_WEBHOOK_PASSWORD = "sandbox-ongoing-webhook-password"
+DEMO_GOODS_OWNER_ID = 77
+# The demo warehouse's articles: article number, name and sellable stock per warehouse code.
+# SE1 maps to no Bemakers location, so its stock is left out of the push.
+DEMO_ARTICLES: tuple[tuple[str, str, dict[str, int]], ...] = (
+    ("IPA-33CL", "Hoppy IPA 33 cl", {"DK1": 480, "SE1": 96}),
+    ("STOUT-50CL", "Imperial Stout 50 cl", {"DK1": 120}),
+    ("GIN-70CL", "Dry Gin 70 cl", {"DK1": 36}),
+    ("CIDER-75CL", "Apple Cider 75 cl", {"DK1": 60}),
+)
 
 
 @dataclass(frozen=True)
@@ -40,11 +54,20 @@ class DemoEnvironment:
     def __init__(self, *, log_level: str = "WARNING", metrics: bool = False) -> None:
         self.bemakers = BemakersSandbox(DEMO_BEMAKERS_TOKEN)
         self.economic = EconomicSandbox(DEMO_ECONOMIC_APP_TOKEN, DEMO_ECONOMIC_GRANT_TOKEN)
+        self.ongoing = OngoingSandbox(
+            DEMO_ONGOING_USER, DEMO_ONGOING_PASSWORD, DEMO_GOODS_OWNER_ID, slow_seconds=2.0
+        )
         self.hub = LocalHub(log_level=log_level, metrics=metrics)
 
     def start(self) -> DemoEnvironment:
         bemakers_url = self.bemakers.start()
         economic_url = self.economic.start()
+        ongoing_url = f"{self.ongoing.start()}/demo-3pl/api/v1"
+
+        for article_number, name, stock in DEMO_ARTICLES:
+            self.ongoing.add_article(article_number, name, stock)
+        self.bemakers.add_products([article[0] for article in DEMO_ARTICLES], ["main-warehouse"])
+
         self.hub.start()
         self.hub.put_secret(
             "bemakers-hub/demo-brewery/bemakers",
@@ -54,15 +77,30 @@ class DemoEnvironment:
             "bemakers-hub/demo-brewery/economic",
             {"app_secret_token": DEMO_ECONOMIC_APP_TOKEN, "agreement_grant_token": DEMO_ECONOMIC_GRANT_TOKEN},
         )
+        self.hub.put_secret(
+            "bemakers-hub/demo-brewery/ongoing",
+            {
+                "username": DEMO_ONGOING_USER,
+                "password": DEMO_ONGOING_PASSWORD,
+                "goods_owner_id": DEMO_GOODS_OWNER_ID,
+                "webhook_password": DEMO_ONGOING_WEBHOOK_PASSWORD,
+            },
+        )
+
         parsed = load_connections_file(
             DEMO_DATA / "connections.yaml",
-            variables={"BEMAKERS_BASE_URL": bemakers_url, "ECONOMIC_BASE_URL": economic_url},
+            variables={
+                "BEMAKERS_BASE_URL": bemakers_url,
+                "ECONOMIC_BASE_URL": economic_url,
+                "ONGOING_BASE_URL": ongoing_url,
+            },
         )
         apply_connections(parsed, get_runtime().connections)
         return self
 
     def stop(self) -> None:
         self.hub.stop()
+        self.ongoing.stop()
         self.economic.stop()
         self.bemakers.stop()
 
@@ -98,6 +136,25 @@ class DemoEnvironment:
             raise ValueError(f"connection {DEMO_CONNECTION} has no e-conomic settings")
         economic = connection.economic.model_validate({**connection.economic.model_dump(), **changes})
         store.put(connection.model_copy(update={"economic": economic}))
+
+    def configure_ongoing(self, **changes: Any) -> None:
+        """Change the demo connection's Ongoing settings, e.g. `locked_from_status=400`."""
+        store = get_runtime().connections
+        connection = store.get(DEMO_CONNECTION)
+        if connection.ongoing is None:
+            raise ValueError(f"connection {DEMO_CONNECTION} has no Ongoing settings")
+        ongoing = connection.ongoing.model_validate({**connection.ongoing.model_dump(), **changes})
+        store.put(connection.model_copy(update={"ongoing": ongoing}))
+
+    def deliver_ongoing_webhook(
+        self, payload: dict[str, Any], *, connection_id: str = DEMO_CONNECTION, password: str | None = None
+    ) -> dict[str, Any]:
+        """Send an Ongoing order webhook with the demo's webhook password (or `password`)."""
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": basic_authorization("ongoing", password or DEMO_ONGOING_WEBHOOK_PASSWORD),
+        }
+        return self.hub.deliver_ongoing_webhook(connection_id, headers, json.dumps(payload).encode())
 
     @property
     def ledger(self) -> Ledger:

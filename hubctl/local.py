@@ -32,6 +32,8 @@ REGION = "eu-west-1"
 WEBHOOK_FUNCTION = "WebhookFunction"
 TRANSFER_FUNCTION = "OrderTransferFunction"
 POLL_FUNCTION = "OrderPollFunction"
+FULFILLMENT_FUNCTION = "FulfillmentImportFunction"
+INVENTORY_FUNCTION = "InventoryImportFunction"
 
 _LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -212,6 +214,21 @@ class LocalHub:
             region=REGION,
         )
         response: dict[str, Any] = self.invoke(WEBHOOK_FUNCTION, event)
+        return response
+
+    def deliver_ongoing_webhook(
+        self, connection_id: str, headers: Mapping[str, str], body: bytes
+    ) -> dict[str, Any]:
+        """Send one Ongoing webhook through the HTTP API route to the fulfillment import function."""
+        event = events.http_api_event(
+            route_key="POST /webhooks/ongoing/{connection_id}",
+            raw_path=f"/webhooks/ongoing/{connection_id}",
+            path_parameters={"connection_id": connection_id},
+            headers=headers,
+            body=body,
+            region=REGION,
+        )
+        response: dict[str, Any] = self.invoke(FULFILLMENT_FUNCTION, event)
         return response
 
     def run_schedule(self, logical_id: str = POLL_FUNCTION, *, now: datetime | None = None) -> Any:

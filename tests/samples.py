@@ -44,7 +44,11 @@ def canonical_order(name: str, **changes: Any) -> CanonicalOrder:
 def demo_connections() -> ConnectionsFile:
     return load_connections_file(
         REPOSITORY / "hubctl" / "demo_data" / "connections.yaml",
-        variables={"BEMAKERS_BASE_URL": "http://127.0.0.1:9", "ECONOMIC_BASE_URL": "http://127.0.0.1:9"},
+        variables={
+            "BEMAKERS_BASE_URL": "http://127.0.0.1:9",
+            "ECONOMIC_BASE_URL": "http://127.0.0.1:9",
+            "ONGOING_BASE_URL": "http://127.0.0.1:9",
+        },
     )
 
 

@@ -4,17 +4,29 @@ It keeps orders, serves `GET /v1/orders` filtered on `updated_since` and paged w
 cursor, and checks the bearer token and the query of every request. Orders put into it
 are validated against the hub's Bemakers models, so the sandbox never serves an order
 that breaks the contract.
+
+It also takes fulfillments (`POST /v1/orders/{id}/fulfillments`) and stock levels
+(`PUT /v1/stock-levels`). Each body is validated against the hub's models, and the sandbox
+enforces the rules the models cannot express: order lines must exist and be product lines,
+shipped quantities may not exceed the ordered ones, the status must match whether every
+product line has shipped, and an external id is accepted once per order (409 after that).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
-from hub.models.bemakers import CreditNote, Order
-from hubctl.sandboxes._http import HttpRequest, HttpResponse, LoopbackJsonServer
+from pydantic import ValidationError
+
+from hub.errors import validation_paths
+from hub.models.bemakers import CreditNote, FulfillmentRequest, FulfillmentStatus, Order, StockLevelsRequest
+from hubctl.sandboxes._http import HttpRequest, HttpResponse, LoopbackJsonServer, loads_json
 
 MAX_PAGE_SIZE = 250
 
@@ -25,6 +37,10 @@ class BemakersSandbox(LoopbackJsonServer):
         self._api_token = api_token
         self._orders: dict[str, dict[str, Any]] = {}
         self._credit_notes: dict[str, dict[str, Any]] = {}
+        self._fulfillments: dict[str, list[dict[str, Any]]] = {}
+        self._stock_levels: dict[tuple[str, str], Decimal] = {}
+        self._skus: set[str] = set()
+        self._locations: set[str] = set()
 
     def put_order(self, order: dict[str, Any]) -> None:
         """Store or replace an order. Raises pydantic.ValidationError when it breaks the contract."""
@@ -43,6 +59,24 @@ class BemakersSandbox(LoopbackJsonServer):
         with self._state_lock:
             return dict(self._orders)
 
+    def add_products(self, skus: Iterable[str], locations: Iterable[str]) -> None:
+        """Make SKUs and stock locations known, so that stock levels for them are accepted."""
+        with self._state_lock:
+            self._skus.update(skus)
+            self._locations.update(locations)
+
+    @property
+    def fulfillments(self) -> dict[str, list[dict[str, Any]]]:
+        """Every stored fulfillment by order id, oldest first."""
+        with self._state_lock:
+            return {order_id: list(items) for order_id, items in self._fulfillments.items()}
+
+    @property
+    def stock_levels(self) -> dict[tuple[str, str], Decimal]:
+        """Every stock level set so far, by (SKU, location)."""
+        with self._state_lock:
+            return dict(self._stock_levels)
+
     def error_body(self, status: int, message: str) -> Any:
         return {"error": {"status": status, "message": message}}
 
@@ -50,6 +84,13 @@ class BemakersSandbox(LoopbackJsonServer):
         if request.headers.get("Authorization") != f"Bearer {self._api_token}":
             return HttpResponse(401, self.error_body(401, "missing or invalid bearer token"))
         segments = request.segments
+        if len(segments) == 4 and segments[:2] == ["v1", "orders"] and segments[3] == "fulfillments":
+            if request.method == "POST":
+                return self._create_fulfillment(segments[2], request)
+            if request.method == "GET":
+                return self._list_fulfillments(segments[2])
+        if segments == ["v1", "stock-levels"] and request.method == "PUT":
+            return self._set_stock_levels(request)
         if request.method != "GET":
             return HttpResponse(405, self.error_body(405, f"{request.method} is not allowed here"))
         if segments == ["v1", "orders"]:
@@ -92,6 +133,85 @@ class BemakersSandbox(LoopbackJsonServer):
         page = remaining[:limit]
         next_cursor = _encode_cursor(_sort_key(page[-1])) if len(remaining) > limit else None
         return HttpResponse(200, {"data": page, "next_cursor": next_cursor})
+
+    # -- fulfillments ------------------------------------------------------------------------------
+
+    def _list_fulfillments(self, order_id: str) -> HttpResponse:
+        if order_id not in self._orders:
+            return HttpResponse(404, self.error_body(404, "order not found"))
+        return HttpResponse(200, {"data": self._fulfillments.get(order_id, [])})
+
+    def _create_fulfillment(self, order_id: str, request: HttpRequest) -> HttpResponse:
+        order = self._orders.get(order_id)
+        if order is None:
+            return HttpResponse(404, self.error_body(404, "order not found"))
+        try:
+            fulfillment = FulfillmentRequest.model_validate(loads_json(request.body))
+        except ValueError as error:
+            fields = validation_paths(error) if isinstance(error, ValidationError) else []
+            return HttpResponse(
+                400, {"error": {"status": 400, "message": "invalid fulfillment", "fields": fields}}
+            )
+        earlier = self._fulfillments.get(order_id, [])
+        if any(item["external_id"] == fulfillment.external_id for item in earlier):
+            return HttpResponse(409, self.error_body(409, "a fulfillment with this external_id exists"))
+
+        ordered = {
+            line["id"]: Decimal(str(line["quantity"]))
+            for line in order["lines"]
+            if line.get("line_type", "product") == "product"
+        }
+        shipped = {line_id: Decimal(0) for line_id in ordered}
+        for item in earlier:
+            for line in item["lines"]:
+                shipped[line["order_line_id"]] += Decimal(str(line["quantity"]))
+        for line in fulfillment.lines:
+            if line.order_line_id not in ordered:
+                return HttpResponse(400, self.error_body(400, f"{line.order_line_id} is not a product line"))
+            shipped[line.order_line_id] += line.quantity
+            if shipped[line.order_line_id] > ordered[line.order_line_id]:
+                return HttpResponse(
+                    400, self.error_body(400, f"line {line.order_line_id} ships more than ordered")
+                )
+        complete = all(shipped[line_id] >= quantity for line_id, quantity in ordered.items())
+        expected = FulfillmentStatus.FULFILLED if complete else FulfillmentStatus.PARTIALLY_FULFILLED
+        if fulfillment.status is not expected:
+            return HttpResponse(
+                400, self.error_body(400, f"status must be {expected.value} after this shipment")
+            )
+
+        now = datetime.now(UTC)
+        stored = {
+            "id": f"ful_{uuid.uuid4().hex[:12]}",
+            "order_id": order_id,
+            "created_at": now.isoformat().replace("+00:00", "Z"),
+            **loads_json(request.body),
+        }
+        self._fulfillments.setdefault(order_id, []).append(stored)
+        self._orders[order_id] = {**order, "status": expected.value, "updated_at": stored["created_at"]}
+        return HttpResponse(201, stored)
+
+    # -- stock levels -------------------------------------------------------------------------------
+
+    def _set_stock_levels(self, request: HttpRequest) -> HttpResponse:
+        try:
+            body = StockLevelsRequest.model_validate(loads_json(request.body))
+        except ValueError as error:
+            fields = validation_paths(error) if isinstance(error, ValidationError) else []
+            return HttpResponse(
+                400, {"error": {"status": 400, "message": "invalid stock levels", "fields": fields}}
+            )
+        rejected = []
+        updated = 0
+        for level in body.levels:
+            if level.sku not in self._skus:
+                rejected.append({"sku": level.sku, "location": level.location, "reason": "unknown_sku"})
+            elif level.location not in self._locations:
+                rejected.append({"sku": level.sku, "location": level.location, "reason": "unknown_location"})
+            else:
+                self._stock_levels[(level.sku, level.location)] = level.quantity
+                updated += 1
+        return HttpResponse(200, {"updated": updated, "rejected": rejected})
 
 
 def _sort_key(order: dict[str, Any]) -> tuple[datetime, str]:

@@ -15,6 +15,12 @@ def dynamodb_table(name: str) -> Any:
 
 
 @cache
+def dynamodb_resource() -> Any:
+    """Return the DynamoDB service resource, for batch reads across keys."""
+    return boto3.resource("dynamodb")
+
+
+@cache
 def sqs_client() -> Any:
     """Return the SQS client."""
     return boto3.client("sqs")
@@ -23,4 +29,5 @@ def sqs_client() -> Any:
 def reset_clients() -> None:
     """Forget cached clients, so the next call builds them from the current environment."""
     dynamodb_table.cache_clear()
+    dynamodb_resource.cache_clear()
     sqs_client.cache_clear()

@@ -19,14 +19,18 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
 )
 
 from hub.aws import dynamodb_table
 from hub.economic_settings import EconomicSettings
 from hub.errors import ConfigurationError, ConnectionNotFound
+from hub.models.bemakers import OrderStatus
 
 ConnectionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+PositiveNumber = Annotated[int, Field(ge=1)]
+NonEmptyId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class StrictSettings(BaseModel):
@@ -44,16 +48,74 @@ class BemakersSettings(StrictSettings):
     """Where the first order poll starts (the go-live time); by default one day before the first run."""
 
 
+class OngoingDelivery(StrictSettings):
+    """Ongoing way of delivery and transporter for one Bemakers shipping method."""
+
+    way_of_delivery: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    """Code of an Ongoing way of delivery type, such as `PARCEL`."""
+    transporter_code: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    """Ongoing transporter code, such as `PLAB` or `GLS`."""
+    transporter_service_code: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+
+
+class OngoingSettings(StrictSettings):
+    """One Ongoing WMS system (one 3PL): its address, goods owner and how Bemakers maps onto it."""
+
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    """The warehouse's API address, such as `https://api.ongoingsystems.se/<warehouse>/api/v1`."""
+    secret_name: SecretName
+    """Secrets Manager name of a JSON secret with `username`, `password`, optionally `goods_owner_id`
+    and `webhook_password`."""
+    goods_owner_id: PositiveNumber | None = None
+    """Ongoing goods owner id; when left out it must be in the secret."""
+    transfer_states: Annotated[list[OrderStatus], Field(min_length=1)] = [OrderStatus.CONFIRMED]
+    """Order states that send the order to the warehouse. A cancelled order is always acted on."""
+    locations: Annotated[dict[str, NonEmptyId], Field(min_length=1)]
+    """Bemakers location per Ongoing warehouse code. The locations are also the `fulfilled_from` values
+    whose orders this warehouse ships."""
+    ships_unassigned_orders: bool = False
+    """Send orders without `fulfilled_from` to this warehouse."""
+    shipping_methods: dict[str, OngoingDelivery] = {}
+    """Way of delivery and transporter per Bemakers shipping method."""
+    default_delivery: OngoingDelivery | None = None
+    """Used for orders without a shipping method or with one missing from `shipping_methods`."""
+    article_skus: dict[str, NonEmptyId] | None = None
+    """Bemakers SKU per Ongoing article number. Left out, article numbers are the SKUs; given, only the
+    listed articles are synchronised."""
+    locked_from_status: int = Field(default=300, ge=100, le=999)
+    """Ongoing order status from which the warehouse works on an order and takes no changes (300 Released)."""
+    first_import_since: AwareDatetime | None = None
+    """Start of the first fulfillment import; by default one day before the first run."""
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+
+    @field_validator("transfer_states")
+    @classmethod
+    def _cancelled_is_implied(cls, states: list[OrderStatus]) -> list[OrderStatus]:
+        if OrderStatus.CANCELLED in states:
+            raise ValueError("transfer_states cannot include cancelled: a cancelled order is always acted on")
+        return states
+
+    def ships(self, fulfilled_from: str | None) -> bool:
+        """Return whether an order fulfilled from `fulfilled_from` goes to this warehouse."""
+        if fulfilled_from is None:
+            return self.ships_unassigned_orders
+        return fulfilled_from in self.locations.values()
+
+
 class Connection(StrictSettings):
     connection_id: ConnectionId
     bemakers: BemakersSettings
     economic: EconomicSettings | None = None
+    ongoing: OngoingSettings | None = None
 
     def secret_names(self) -> list[str]:
         """Return every Secrets Manager name the connection refers to."""
         names = [self.bemakers.secret_name]
         if self.economic is not None:
             names.append(self.economic.secret_name)
+        if self.ongoing is not None:
+            names.append(self.ongoing.secret_name)
         return names
 
 

@@ -1,4 +1,8 @@
-"""Cursors: how far a scheduled pull has read, per connection."""
+"""Cursors: how far a scheduled pull has read, per connection and flow.
+
+A cursor is a time that only moves forward. A checkpoint is where an unfinished run stopped
+(an opaque position such as a page key), kept until the run that resumes from it completes.
+"""
 
 from __future__ import annotations
 
@@ -42,3 +46,30 @@ class CursorStore:
                 raise
             return False
         return True
+
+    def checkpoint(self, connection_id: str, name: str) -> str | None:
+        """Return where an unfinished run of flow `name` stopped, or None when the last run completed."""
+        item = (
+            dynamodb_table(self._table_name)
+            .get_item(
+                Key={"connection_id": connection_id, "cursor_name": f"{name}#checkpoint"}, ConsistentRead=True
+            )
+            .get("Item")
+        )
+        return str(item["checkpoint"]) if item else None
+
+    def save_checkpoint(self, connection_id: str, name: str, checkpoint: str) -> None:
+        """Store where the run of flow `name` goes on next time."""
+        dynamodb_table(self._table_name).put_item(
+            Item={
+                "connection_id": connection_id,
+                "cursor_name": f"{name}#checkpoint",
+                "checkpoint": checkpoint,
+            }
+        )
+
+    def clear_checkpoint(self, connection_id: str, name: str) -> None:
+        """Forget the checkpoint, so the next run of flow `name` starts from the beginning."""
+        dynamodb_table(self._table_name).delete_item(
+            Key={"connection_id": connection_id, "cursor_name": f"{name}#checkpoint"}
+        )

@@ -63,6 +63,13 @@ class TargetRejected(TargetError):
         self.log_id = log_id
 
 
+class WarehouseChangeRefused(TargetRejected):
+    """The warehouse has started working on an order, so a change or cancellation can no longer reach it."""
+
+    def __init__(self, target: str, message: str) -> None:
+        super().__init__(target, message, status=409, code="warehouse_locked")
+
+
 class TargetUnavailable(TargetError):
     """The target failed in a way that may pass: a timeout, a dropped connection, 408, 429 or 5xx."""
 

@@ -252,6 +252,33 @@ class Ledger:
         the lease, or a version was already transferred. `applied` makes the version final, so
         that older versions delivered later are skipped (an order cancelled before transfer).
         """
+        return self.record_not_transferred(
+            connection_id,
+            kind,
+            document_id,
+            target,
+            version=version,
+            state=state,
+            reason=reason,
+            applied=applied,
+        )
+
+    def record_not_transferred(
+        self,
+        connection_id: str,
+        kind: str,
+        document_id: str,
+        target: str,
+        *,
+        version: int,
+        state: TransferState,
+        reason: str,
+        applied: bool = False,
+    ) -> TransferRecord | None:
+        """Record `state` (waiting or skipped) with its reason for a version that is not transferred.
+
+        Returns None, and records nothing, under the same conditions as `record_waiting`.
+        """
         now = self._clock()
         try:
             response = self._table.update_item(

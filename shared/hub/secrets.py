@@ -34,6 +34,16 @@ class EconomicCredentials(BaseModel):
     agreement_grant_token: str = Field(min_length=1)
 
 
+class OngoingCredentials(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+    goods_owner_id: int | None = Field(default=None, ge=1)
+    webhook_password: str | None = Field(default=None, min_length=16)
+    """The password Ongoing's webhooks send with HTTP Basic authentication. Without it, webhooks get 401."""
+
+
 def read_secret(name: str, model: type[SecretModel]) -> SecretModel:
     """Read the JSON secret `name` and validate it. Raises ConfigurationError without the secret's content."""
     try:

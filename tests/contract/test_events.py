@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 
 from hub.models.bemakers import OrderEvent
 from hub.models.messages import DocumentChanged
+from hub.models.ongoing import WebhookPayload
 from hub.signatures import verify
 from hubctl.__main__ import main
 from hubctl.demo import DEMO_WEBHOOK_SECRET
@@ -82,3 +83,22 @@ def test_hubctl_invoke_runs_each_sample_event(
 ) -> None:
     status = main(["invoke", function, str(EVENTS / event), "--log-level", "WARNING"])
     assert (status, expected in capsys.readouterr().out) == (0, True)
+
+
+def test_ongoing_webhook_event_is_an_http_api_v2_event() -> None:
+    event = parse(event=_event("ongoing-webhook.json"), model=APIGatewayProxyEventV2Model)
+    assert event.routeKey == "POST /webhooks/ongoing/{connection_id}"
+
+
+def test_ongoing_webhook_event_body_names_an_order() -> None:
+    event = parse(event=_event("ongoing-webhook.json"), model=APIGatewayProxyEventV2Model)
+    assert WebhookPayload.model_validate_json(event.body or "").order_id == 1
+
+
+def test_ongoing_webhook_event_runs_the_import(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        ["invoke", "fulfillment_import", str(EVENTS / "ongoing-webhook.json"), "--log-level", "ERROR"]
+    )
+    output = capsys.readouterr().out
+    assert status == 0
+    assert '"statusCode": 200' in output

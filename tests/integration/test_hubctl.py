@@ -34,6 +34,7 @@ def test_connections_apply_writes_each_connection(
 ) -> None:
     monkeypatch.setenv("BEMAKERS_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("ECONOMIC_BASE_URL", "http://127.0.0.1:2")
+    monkeypatch.setenv("ONGOING_BASE_URL", "http://127.0.0.1:3")
     status = main(
         [
             "connections",
@@ -56,6 +57,7 @@ def test_connections_apply_warns_of_missing_secrets(
 ) -> None:
     monkeypatch.setenv("BEMAKERS_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("ECONOMIC_BASE_URL", "http://127.0.0.1:2")
+    monkeypatch.setenv("ONGOING_BASE_URL", "http://127.0.0.1:3")
     main(
         [
             "connections",

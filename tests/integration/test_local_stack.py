@@ -230,6 +230,8 @@ def test_queues_named_after_logical_ids(local: LocalResources) -> None:
         "OrderPollDeadLetterQueue": "test-OrderPollDeadLetterQueue",
         "CreditNotesQueue": "test-CreditNotesQueue",
         "CreditNotesDeadLetterQueue": "test-CreditNotesDeadLetterQueue",
+        "FulfillmentImportDeadLetterQueue": "test-FulfillmentImportDeadLetterQueue",
+        "InventoryImportDeadLetterQueue": "test-InventoryImportDeadLetterQueue",
     }
 
 
@@ -341,13 +343,18 @@ def test_environment_rejects_unknown_parameter(local: LocalResources) -> None:
 # ---------------------------------------------------------------------------
 
 
+FLOW_FUNCTIONS = {
+    "WebhookFunction",
+    "OrderPollFunction",
+    "OrderTransferFunction",
+    "CreditNoteTransferFunction",
+    "FulfillmentImportFunction",
+    "InventoryImportFunction",
+}
+
+
 def test_functions_lists_template_functions(local: LocalResources) -> None:
-    assert set(local.functions()) == {
-        "WebhookFunction",
-        "OrderPollFunction",
-        "OrderTransferFunction",
-        "CreditNoteTransferFunction",
-    }
+    assert set(local.functions()) == FLOW_FUNCTIONS
 
 
 def test_transfer_function_consumes_orders_queue(local: LocalResources) -> None:
@@ -402,16 +409,37 @@ def test_functions_carry_template_settings(local: LocalResources) -> None:
         "OrderPollFunction": ("functions/order_poll/", "app.lambda_handler", 120),
         "OrderTransferFunction": ("functions/order_transfer/", "app.lambda_handler", 60),
         "CreditNoteTransferFunction": ("functions/credit_note_transfer/", "app.lambda_handler", 60),
+        "FulfillmentImportFunction": ("functions/fulfillment_import/", "app.lambda_handler", 120),
+        "InventoryImportFunction": ("functions/inventory_import/", "app.lambda_handler", 300),
+    }
+
+
+def test_fulfillment_function_routes_ongoing_webhooks(local: LocalResources) -> None:
+    fulfillment = local.functions()["FulfillmentImportFunction"]
+    assert fulfillment.http_api_events == (
+        HttpApiEvent(
+            name="OngoingWebhook",
+            method="POST",
+            path="/webhooks/ongoing/{connection_id}",
+            api_id="HubHttpApi",
+        ),
+    )
+
+
+def test_import_functions_run_on_schedules(local: LocalResources) -> None:
+    functions = local.functions()
+    schedules = {
+        logical_id: [event.expression for event in functions[logical_id].schedule_events]
+        for logical_id in ("FulfillmentImportFunction", "InventoryImportFunction")
+    }
+    assert schedules == {
+        "FulfillmentImportFunction": ["rate(5 minutes)"],
+        "InventoryImportFunction": ["rate(15 minutes)"],
     }
 
 
 def test_describe_functions_needs_no_aws() -> None:
-    assert set(describe_functions(load_template())) == {
-        "WebhookFunction",
-        "OrderPollFunction",
-        "OrderTransferFunction",
-        "CreditNoteTransferFunction",
-    }
+    assert set(describe_functions(load_template())) == FLOW_FUNCTIONS
 
 
 # ---------------------------------------------------------------------------

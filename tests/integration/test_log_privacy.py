@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -76,10 +77,28 @@ def _replay_every_path(environment: DemoEnvironment) -> None:
     environment.economic.inject_fault("GET", "/customers", "http_429", retry_after=0)
     environment.hub.drain_queue()
     environment.hub.run_schedule()
+    _ship_and_import(environment)
     environment.configure_economic(layout=999)  # every later transfer is rejected by e-conomic
     body = delivery_document("01-order-created-consumer-dk.json")["body"]
     body["data"].update(id="ord_rejected", updated_at="2026-12-04T00:00:00Z")
     environment.deliver(delivery_for(body, "dlv_rejected"))
+    environment.hub.drain_queue()
+
+
+def _ship_and_import(environment: DemoEnvironment) -> None:
+    """Ship an order, refuse a change after picking, and run both imports and the Ongoing webhook."""
+    order_id = int(environment.ongoing.orders["1001"]["orderInfo"]["orderId"])
+    environment.ongoing.ship_parcel("1001", "P1", {"ol_1": 6}, shipped_time=datetime.now(UTC))
+    environment.deliver_ongoing_webhook({"orderId": order_id})
+    environment.deliver_ongoing_webhook({"orderNumber": "no order id"})  # 400
+    environment.hub.run_schedule("FulfillmentImportFunction")
+    environment.ongoing.set_stock("GIN-70CL", "DK1", -1)
+    environment.hub.run_schedule("InventoryImportFunction")
+    environment.ongoing.set_order_status("1003", 400)
+    body = delivery_document("03-order-created-business-se.json")["body"]
+    body["data"].update(updated_at="2026-12-04T00:00:00Z")
+    body["data"]["lines"][0]["quantity"] = 1
+    environment.deliver(delivery_for(body, "dlv_refused"))
     environment.hub.drain_queue()
 
 
@@ -103,5 +122,14 @@ def test_logs_were_captured(
     output = captured_logs.getvalue() + capfd.readouterr().out
     assert all(
         message in output
-        for message in ("delivery enqueued", "webhook rejected", "transfer rejected", "retrying request")
+        for message in (
+            "delivery enqueued",
+            "webhook rejected",
+            "transfer rejected",
+            "retrying request",
+            "fulfillment posted",
+            "ongoing webhook rejected",
+            "negative stock level not sent",
+            "warehouse change refused",
+        )
     )

@@ -144,6 +144,8 @@ def test_template_declares_the_flow_functions() -> None:
         "OrderPollFunction",
         "OrderTransferFunction",
         "CreditNoteTransferFunction",
+        "FulfillmentImportFunction",
+        "InventoryImportFunction",
     }
 
 
@@ -373,3 +375,62 @@ def test_ledger_ttl_attribute_is_expires_at() -> None:
 def test_ledger_ttl_is_enabled() -> None:
     ttl = TABLES["LedgerTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl["Enabled"] is True
+
+
+# ---------------------------------------------------------------------------
+# Warehouse flows
+# ---------------------------------------------------------------------------
+
+# Custom metrics that stand for a document the hub could not deliver. Each needs an alarm.
+ALARMED_HUB_METRICS = ["WarehouseChangesRefused", "NegativeStockLevels", "FulfillmentsFailed"]
+
+
+@pytest.mark.parametrize("metric", ALARMED_HUB_METRICS)
+def test_hub_metric_has_alarm(metric: str) -> None:
+    alarms = [
+        alarm["Properties"]
+        for alarm in ALARMS.values()
+        if alarm["Properties"]["Namespace"] == "BemakersHub" and alarm["Properties"]["MetricName"] == metric
+    ]
+    assert alarms, metric
+    assert all(fires_on_one(alarm) for alarm in alarms)
+
+
+@pytest.mark.parametrize("metric", ALARMED_HUB_METRICS)
+def test_hub_metric_alarm_uses_service_dimension(metric: str) -> None:
+    # Powertools Metrics adds the service as the only default dimension.
+    for alarm in ALARMS.values():
+        properties = alarm["Properties"]
+        if properties["MetricName"] == metric:
+            assert properties["Dimensions"] == [{"Name": "service", "Value": "bemakers-hub"}]
+
+
+def test_ongoing_webhook_route_reaches_fulfillment_import() -> None:
+    routes = [
+        (function_id, properties["Path"])
+        for function_id, _, properties in events_of_type("HttpApi")
+        if properties["Path"].startswith("/webhooks/ongoing/")
+    ]
+    assert routes == [("FulfillmentImportFunction", "/webhooks/ongoing/{connection_id}")]
+
+
+@pytest.mark.parametrize("function_id", ["FulfillmentImportFunction", "InventoryImportFunction"])
+def test_import_function_runs_on_schedule(function_id: str) -> None:
+    assert [name for owner, name, _ in events_of_type("ScheduleV2") if owner == function_id]
+
+
+@pytest.mark.parametrize("function_id", ["FulfillmentImportFunction", "InventoryImportFunction"])
+def test_import_failures_reach_dead_letter_queue(function_id: str) -> None:
+    destination = FUNCTIONS[function_id]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert referenced_id(destination["Destination"]) in DEAD_LETTER_QUEUES
+
+
+def test_inventory_import_may_only_batch_the_ledger() -> None:
+    # It reads and writes pushed stock levels, and never takes a transfer lease.
+    actions = {
+        action
+        for statement in policy_statements("InventoryImportFunction")
+        if referenced_id(statement["Resource"]) == "LedgerTable"
+        for action in as_list(statement["Action"])
+    }
+    assert actions == {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}

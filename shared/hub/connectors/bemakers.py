@@ -1,25 +1,40 @@
 """Client for the Bemakers API as the hub assumes it (docs/bemakers-api.md).
 
 Bearer token per maker account; list endpoints filter on `updated_since` and page with a cursor.
+The hub reads orders and writes fulfillments and stock levels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
-from typing import TypeVar
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hub.connectors.http import JsonHttpClient
 from hub.errors import TargetRejected, TargetUnavailable, validation_paths
-from hub.models.bemakers import CreditNote, CreditNotePage, Order, OrderPage, Page
+from hub.models.bemakers import (
+    CreditNote,
+    CreditNotePage,
+    Fulfillment,
+    FulfillmentList,
+    FulfillmentRequest,
+    Order,
+    OrderPage,
+    Page,
+    StockLevel,
+    StockLevelsRequest,
+    StockLevelsResult,
+)
 from hub.secrets import BemakersCredentials
 
 PageModel = TypeVar("PageModel", bound=Page)
 
 TARGET = "bemakers"
+_Model = TypeVar("_Model", bound=BaseModel)
 PAGE_SIZE = 100
 
 
@@ -57,18 +72,7 @@ class BemakersClient:
             if cursor:
                 params["cursor"] = cursor
             response = self._http.request("GET", path, params=params)
-            if response.status_code in (401, 403):
-                raise TargetUnavailable(
-                    TARGET,
-                    f"Bemakers rejected the API token (HTTP {response.status_code})",
-                    status=response.status_code,
-                )
-            if response.status_code >= 400:
-                raise TargetRejected(
-                    TARGET,
-                    f"GET /v1/orders failed with HTTP {response.status_code}",
-                    status=response.status_code,
-                )
+            _raise_for_status(response)
             try:
                 # NOTE: one order that fails the model fails the whole page, so the poll of this
                 # connection stops at the cursor (and alarms) until the order is fixed upstream.
@@ -87,6 +91,78 @@ class BemakersClient:
                     TARGET, f"GET {path} returned the same next_cursor twice", status=response.status_code
                 )
             cursor = page.next_cursor
+
+    def fulfillments(self, order_id: str) -> list[Fulfillment]:
+        """Return every fulfillment of the order, oldest first."""
+        response = self._http.request("GET", f"/v1/orders/{_segment(order_id)}/fulfillments")
+        _raise_for_status(response)
+        return _validated(response, FulfillmentList).data
+
+    def create_fulfillment(self, order_id: str, fulfillment: FulfillmentRequest) -> Fulfillment:
+        """Post one shipment of the order. A 409 (its external id exists) adopts the stored fulfillment.
+
+        Raises TargetRejected when Bemakers refuses the fulfillment, TargetUnavailable when the
+        outcome is unknown (the HTTP client does not resend a POST that may have taken effect).
+        """
+        response = self._http.request(
+            "POST",
+            f"/v1/orders/{_segment(order_id)}/fulfillments",
+            json_body=_wire(fulfillment.model_dump(exclude_none=True)),
+        )
+        if response.status_code == 409:
+            existing = self.find_fulfillment(order_id, fulfillment.external_id)
+            if existing is not None:
+                return existing
+        _raise_for_status(response)
+        return _validated(response, Fulfillment)
+
+    def find_fulfillment(self, order_id: str, external_id: str) -> Fulfillment | None:
+        """Return the order's fulfillment with this external id, or None."""
+        return next((item for item in self.fulfillments(order_id) if item.external_id == external_id), None)
+
+    def set_stock_levels(self, levels: Sequence[StockLevel]) -> StockLevelsResult:
+        """Set up to 100 stock levels. Levels with an unknown SKU or location come back as rejected."""
+        body = StockLevelsRequest(levels=list(levels))
+        response = self._http.request("PUT", "/v1/stock-levels", json_body=_wire(body.model_dump()))
+        _raise_for_status(response)
+        return _validated(response, StockLevelsResult)
+
+
+def _wire(value: Any) -> Any:
+    """Prepare a model dump for JSON: times as ISO 8601 in UTC with `Z`, Decimals kept for exact numbers."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return value
+
+
+def _segment(identifier: str) -> str:
+    return quote(identifier, safe="")
+
+
+def _raise_for_status(response: requests.Response) -> None:
+    if response.status_code in (401, 403):
+        raise TargetUnavailable(
+            TARGET,
+            f"Bemakers rejected the API token (HTTP {response.status_code})",
+            status=response.status_code,
+        )
+    if response.status_code >= 400:
+        raise TargetRejected(TARGET, _error_message(response), status=response.status_code)
+
+
+def _validated(response: requests.Response, model: type[_Model]) -> _Model:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as error:
+        raise TargetRejected(
+            TARGET,
+            f"a {model.__name__} answer fails the Bemakers contract at {validation_paths(error)[:5]}",
+            status=response.status_code,
+        ) from None
 
 
 def _error_message(response: requests.Response) -> str:

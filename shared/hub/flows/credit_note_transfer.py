@@ -19,7 +19,6 @@ from hub.flows.order_transfer import (
 )
 from hub.ledger import ClaimRefused, Lease, Ledger, TargetErrorRecord, TransferState
 from hub.models.bemakers import CreditNote
-from hub.models.canonical import CanonicalCreditNote, from_bemakers_credit_note
 from hub.models.messages import DocumentChanged
 from hub.observability import logger, metrics
 from hub.queue import enqueue
@@ -52,7 +51,7 @@ def transfer_credit_note(message: DocumentChanged, *, lease_seconds: float) -> l
     targets = [target for target in _cached_order_targets(connection) if isinstance(target, CreditNoteTarget)]
 
     try:
-        credit_note = from_bemakers_credit_note(CreditNote.model_validate(message.snapshot))
+        credit_note = CreditNote.model_validate(message.snapshot)
     except ValidationError as error:
         invalid = InvalidOrder("the credit note fails the Bemakers model", fields=validation_paths(error))
         return [_record_invalid(runtime.ledger, message, target.name, invalid) for target in targets]
@@ -72,11 +71,25 @@ def transfer_credit_note(message: DocumentChanged, *, lease_seconds: float) -> l
 def _credit_in_target(
     ledger: Ledger,
     message: DocumentChanged,
-    credit_note: CanonicalCreditNote,
+    credit_note: CreditNote,
     target: CreditNoteTarget,
     lease_seconds: float,
 ) -> TargetOutcome:
     logger.append_keys(target=target.name)
+    order = ledger.get(message.connection_id, "order", credit_note.order_id, target.name)
+    if order is not None and order.state is TransferState.SKIPPED:
+        ledger.record_not_transferred(
+            message.connection_id,
+            message.kind,
+            message.document_id,
+            target.name,
+            version=message.version,
+            state=TransferState.SKIPPED,
+            reason="the credited order is not for this target",
+            applied=True,
+        )
+        logger.info("credit note skipped: its order is not for this target")
+        return TargetOutcome(target.name, Outcome.SKIPPED, {})
     try:
         lease = ledger.claim(
             message.connection_id,
@@ -85,7 +98,7 @@ def _credit_in_target(
             target.name,
             version=message.version,
             lease_seconds=lease_seconds,
-            force=message.force or message.attempt > 0,
+            force=message.force,
         )
     except ClaimRefused as refused:
         if refused.stale:
@@ -93,9 +106,8 @@ def _credit_in_target(
             return TargetOutcome(target.name, Outcome.ALREADY_APPLIED, refused.record.documents)
         raise TransferInProgress(f"{target.name} credit of {message.document_id} is in progress") from None
 
-    order = ledger.get(message.connection_id, "order", credit_note.order_id, target.name)
     try:
-        documents = target.credit(credit_note, order.documents if order else {})
+        documents = target.transfer_credit_note(credit_note, order.documents if order else None)
     except OriginalNotBooked as waiting:
         return _wait_for_original(ledger, lease, message, target.name, str(waiting))
     except (TargetRejected, InvalidOrder) as error:
@@ -111,6 +123,10 @@ def _credit_in_target(
         metrics.add_metric(name="TransfersRetried", unit="Count", value=1)
         raise
 
+    if documents is None:
+        record = ledger.finish(lease, state=TransferState.SKIPPED, applied=True)
+        logger.info("credit note requires nothing of the target")
+        return TargetOutcome(target.name, Outcome.SKIPPED, record.documents)
     record = ledger.finish(lease, state=TransferState.TRANSFERRED, documents=documents, applied=True)
     logger.info("credit note transferred", documents=record.documents)
     metrics.add_metric(name="CreditNotesTransferred", unit="Count", value=1)

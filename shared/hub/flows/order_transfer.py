@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 
 from pydantic import ValidationError
 
@@ -28,9 +28,11 @@ class Outcome(StrEnum):
     FAILED = "failed"
     ALREADY_APPLIED = "already_applied"
     """This version, or a newer one, was already applied: a duplicate or late delivery."""
-    CANCELLED = "cancelled"
     NOT_ACTED_ON = "not_acted_on"
     """The order was transferred earlier; this later state asks nothing of the target."""
+    SKIPPED = "skipped"
+    """The document is not for this target, or requires nothing of it."""
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list
     )
 
     targets = _cached_order_targets(connection)
+
     try:
         order = from_bemakers_order(Order.model_validate(message.snapshot))
     except ValidationError as error:
@@ -97,12 +100,13 @@ def _transfer_to_target(
     ledger: Ledger, message: DocumentChanged, order: CanonicalOrder, target: OrderTarget, lease_seconds: float
 ) -> TargetOutcome:
     logger.append_keys(target=target.name)
+    skip_reason = target.skip_reason(order)
+    if skip_reason is not None:
+        return _record_skipped(ledger, message, target.name, skip_reason)
+
     previous = ledger.get(message.connection_id, message.kind, message.document_id, target.name)
     transferred_before = previous is not None and previous.state is TransferState.TRANSFERRED
-
-    def cancel() -> dict[str, str]:
-        return target.cancel(order, previous.documents if previous else {})
-
+    documents_before = previous.documents if previous is not None else {}
     if order.status is OrderStatus.CANCELLED:
         if not transferred_before:
             return _record_waiting(
@@ -112,22 +116,42 @@ def _transfer_to_target(
                 "order cancelled before it was transferred",
                 TransferState.SKIPPED,
             )
-        action, done_state = cancel, TransferState.CANCELLED
-    elif order.status in target.transfer_states or transferred_before:
-        # Once transferred, every later version goes to the target, which follows it
-        # as far as the target allows (an unbooked draft changes, a booked invoice does not).
-        action, done_state = partial(target.transfer, order), TransferState.TRANSFERRED
-    else:
-        return _record_waiting(
-            ledger, message, target.name, f"order status {order.status.value} is not transferred"
+        return _apply_with_lease(
+            ledger,
+            message,
+            target.name,
+            lease_seconds,
+            lambda: target.cancel(order, documents_before),
+            done_state=TransferState.CANCELLED,
         )
+    if order.status in target.transfer_states or transferred_before:
+        # Once transferred, every later version goes to the target, which follows it as far as
+        # the target allows (an unbooked draft changes, a booked invoice or picked order does not).
+        return _apply_with_lease(ledger, message, target.name, lease_seconds, lambda: target.transfer(order))
+    return _record_waiting(
+        ledger, message, target.name, f"order status {order.status.value} is not transferred"
+    )
 
+
+def _apply_with_lease(
+    ledger: Ledger,
+    message: DocumentChanged,
+    target: str,
+    lease_seconds: float,
+    apply: Callable[[], dict[str, str] | None],
+    *,
+    done_state: TransferState = TransferState.TRANSFERRED,
+) -> TargetOutcome:
+    """Run `apply` under the ledger's lease and record its outcome as `done_state`.
+
+    `apply` returns the target's documents, or None when the document asks nothing of the target.
+    """
     try:
         lease = ledger.claim(
             message.connection_id,
             message.kind,
             message.document_id,
-            target.name,
+            target,
             version=message.version,
             lease_seconds=lease_seconds,
             force=message.force,
@@ -136,17 +160,17 @@ def _transfer_to_target(
         if refused.stale:
             logger.info("version already applied", applied_version=refused.record.applied_version)
             metrics.add_metric(name="DuplicateDeliveries", unit="Count", value=1)
-            return TargetOutcome(target.name, Outcome.ALREADY_APPLIED, refused.record.documents)
+            return TargetOutcome(target, Outcome.ALREADY_APPLIED, refused.record.documents)
         logger.info("another worker holds the lease; retrying later")
-        raise TransferInProgress(f"{target.name} transfer of {message.document_id} is in progress") from None
+        raise TransferInProgress(f"{target} transfer of {message.document_id} is in progress") from None
 
     try:
-        documents = action()
+        documents = apply()
     except (TargetRejected, InvalidOrder) as error:
         record = ledger.finish(lease, state=TransferState.FAILED, error=_error_record(error), applied=True)
         logger.error("transfer rejected", error=record.error.model_dump() if record.error else None)
         metrics.add_metric(name="TransfersFailed", unit="Count", value=1)
-        return TargetOutcome(target.name, Outcome.FAILED, record.documents)
+        return TargetOutcome(target, Outcome.FAILED, record.documents)
     except Exception as error:
         # Record why, give the lease back so the redelivery need not wait for it to lapse,
         # and let the queue deliver the message again.
@@ -155,14 +179,36 @@ def _transfer_to_target(
         metrics.add_metric(name="TransfersRetried", unit="Count", value=1)
         raise
 
+    if documents is None:
+        record = ledger.finish(lease, state=TransferState.SKIPPED, applied=True)
+        logger.info("document requires nothing of the target")
+        return TargetOutcome(target, Outcome.SKIPPED, record.documents)
     record = ledger.finish(lease, state=done_state, documents=documents, applied=True)
     if done_state is TransferState.CANCELLED:
         logger.info("order cancellation carried out", documents=record.documents)
         metrics.add_metric(name="OrdersCancelled", unit="Count", value=1)
-        return TargetOutcome(target.name, Outcome.CANCELLED, record.documents)
-    logger.info("order transferred", documents=record.documents)
-    metrics.add_metric(name="OrdersTransferred", unit="Count", value=1)
-    return TargetOutcome(target.name, Outcome.TRANSFERRED, record.documents)
+        return TargetOutcome(target, Outcome.CANCELLED, record.documents)
+    logger.info("document transferred", documents=record.documents)
+    metrics.add_metric(
+        name="OrdersTransferred" if message.kind == "order" else "CreditNotesTransferred",
+        unit="Count",
+        value=1,
+    )
+    return TargetOutcome(target, Outcome.TRANSFERRED, record.documents)
+
+
+def _record_skipped(ledger: Ledger, message: DocumentChanged, target: str, reason: str) -> TargetOutcome:
+    record = ledger.record_not_transferred(
+        message.connection_id,
+        message.kind,
+        message.document_id,
+        target,
+        version=message.version,
+        state=TransferState.SKIPPED,
+        reason=reason,
+    )
+    logger.info("document skipped", target=target, reason=reason)
+    return TargetOutcome(target, Outcome.SKIPPED, record.documents if record else {})
 
 
 def _record_waiting(

@@ -135,6 +135,9 @@ class Order(BemakersModel):
     payment_method: NonEmptyStr
     payment_terms: PaymentTerms | None = None
     fulfilled_from: str | None = None
+    shipping_method: str | None = Field(
+        default=None, description="Id of the delivery method the customer chose, such as `gls-parcelshop`"
+    )
     comment: str | None = None
     lines: Annotated[list[OrderLine], Field(min_length=1)]
     shipping: list[ChargeLine] = Field(default_factory=list)
@@ -192,6 +195,84 @@ class Page(BemakersModel):
     """One page of a list endpoint; `next_cursor` is None on the last page."""
 
     next_cursor: str | None = None
+
+
+class FulfillmentStatus(StrEnum):
+    """The order's status after a fulfillment: the statuses a shipment can move an order to."""
+
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+
+
+class Tracking(BemakersModel):
+    """One parcel's tracking number and, when the carrier has one, its tracking page."""
+
+    number: NonEmptyStr
+    url: str | None = None
+
+
+class FulfillmentLine(BemakersModel):
+    order_line_id: NonEmptyStr
+    quantity: Quantity
+
+
+class FulfillmentRequest(BemakersModel):
+    """One shipment of an order, as the hub posts it to `POST /v1/orders/{id}/fulfillments`."""
+
+    external_id: NonEmptyStr
+    """The hub's id of the shipment, unique per order. A second post with the same id is rejected (409)."""
+    status: FulfillmentStatus
+    shipped_at: AwareDatetime
+    carrier: str | None = None
+    tracking: list[Tracking] = Field(default_factory=list)
+    lines: Annotated[list[FulfillmentLine], Field(min_length=1)]
+
+
+class Fulfillment(FulfillmentRequest):
+    """A fulfillment as Bemakers stores it."""
+
+    id: NonEmptyStr
+    order_id: NonEmptyStr
+    created_at: AwareDatetime
+
+
+class FulfillmentList(BemakersModel):
+    """`GET /v1/orders/{id}/fulfillments`: every fulfillment of one order, oldest first."""
+
+    data: list[Fulfillment]
+
+
+StockQuantity = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
+
+
+class StockLevel(BemakersModel):
+    """Sellable units of one SKU at one location. `location` is the id an order's `fulfilled_from` uses."""
+
+    sku: NonEmptyStr
+    location: NonEmptyStr
+    quantity: StockQuantity
+
+
+MAX_STOCK_LEVELS_PER_REQUEST = 100
+
+
+class StockLevelsRequest(BemakersModel):
+    """The body of `PUT /v1/stock-levels`: levels to set, at most 100 per request."""
+
+    levels: Annotated[list[StockLevel], Field(min_length=1, max_length=MAX_STOCK_LEVELS_PER_REQUEST)]
+
+
+class StockLevelRejection(BemakersModel):
+    sku: str
+    location: str
+    reason: Literal["unknown_sku", "unknown_location"]
+
+
+class StockLevelsResult(BemakersModel):
+    """The response to `PUT /v1/stock-levels`: the number of levels set and the rejected ones."""
+
+    updated: Annotated[int, Field(ge=0)]
+    rejected: list[StockLevelRejection] = Field(default_factory=list)
 
 
 class OrderPage(Page):

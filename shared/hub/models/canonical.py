@@ -34,6 +34,8 @@ class CanonicalModel(BaseModel):
 
 
 class Address(CanonicalModel):
+    name: str | None = None
+    company_name: str | None = None
     line1: str
     line2: str | None = None
     postal_code: str
@@ -68,6 +70,8 @@ class Customer(CanonicalModel):
 
 class Line(CanonicalModel):
     kind: LineKind
+    line_id: str | None = None
+    """The webshop's order line id of product and deposit lines; None for shipping, fees and discounts."""
     sku: str | None
     """The webshop SKU for product and deposit lines; None for lines a target maps to its own SKU."""
     name: str
@@ -96,6 +100,7 @@ class CanonicalOrder(CanonicalModel):
     payment_method: str
     payment_terms: PaymentTerms | None
     fulfilled_from: str | None
+    shipping_method: str | None = None
     comment: str | None
     customer: Customer
     lines: list[Line]
@@ -118,6 +123,8 @@ class CanonicalCreditNote(CanonicalModel):
 
 def _from_bemakers_address(address: bemakers.Address) -> Address:
     return Address(
+        name=address.name,
+        company_name=address.company_name,
         line1=address.line1,
         line2=address.line2,
         postal_code=address.postal_code,
@@ -161,6 +168,7 @@ def from_bemakers_order(order: bemakers.Order) -> CanonicalOrder:
     lines = [
         Line(
             kind=LineKind.DEPOSIT if line.line_type == "deposit" else LineKind.PRODUCT,
+            line_id=line.id,
             sku=line.sku,
             name=line.name,
             quantity=line.quantity,
@@ -197,6 +205,7 @@ def from_bemakers_order(order: bemakers.Order) -> CanonicalOrder:
         payment_method=order.payment_method,
         payment_terms=order.payment_terms,
         fulfilled_from=order.fulfilled_from,
+        shipping_method=order.shipping_method,
         comment=order.comment,
         customer=_from_bemakers_customer(order.customer),
         lines=lines,

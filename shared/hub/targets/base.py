@@ -1,16 +1,16 @@
-"""The interface every order target implements, whatever system is behind it."""
+"""The interfaces every target implements, whatever system is behind it."""
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
 from hub.errors import TargetError
-from hub.models.bemakers import OrderStatus
-from hub.models.canonical import CanonicalCreditNote, CanonicalOrder
+from hub.models.bemakers import CreditNote, OrderStatus
+from hub.models.canonical import CanonicalOrder
 
 
 class OriginalNotBooked(TargetError):
-    """A credit note's original invoice is not booked yet; the credit note waits and tries again."""
+    """A credit note's original document is not ready to be credited; the credit note waits."""
 
 
 class OrderTarget(Protocol):
@@ -20,6 +20,10 @@ class OrderTarget(Protocol):
     @property
     def transfer_states(self) -> frozenset[OrderStatus]:
         """The order states in which the connection wants the order transferred."""
+        ...
+
+    def skip_reason(self, order: CanonicalOrder) -> str | None:
+        """Return why the order is not for this target at all, or None when it is."""
         ...
 
     def transfer(self, order: CanonicalOrder) -> dict[str, str]:
@@ -41,11 +45,18 @@ class OrderTarget(Protocol):
 
 @runtime_checkable
 class CreditNoteTarget(Protocol):
+    """A target that acts on credit notes. Targets without this method are not sent credit notes."""
+
     name: str
 
-    def credit(self, credit_note: CanonicalCreditNote, order_documents: dict[str, str]) -> dict[str, str]:
-        """Post the credit note against the order's documents. Returns the target's document numbers.
+    def transfer_credit_note(
+        self, credit_note: CreditNote, order_documents: dict[str, str] | None
+    ) -> dict[str, str] | None:
+        """Bring the target to the state the credit note asks for. Returns its document numbers.
 
-        Raises OriginalNotBooked while the order's document is not ready to be credited.
+        `order_documents` are the target's documents of the credited order, from the ledger, or
+        None when the order never reached this target. Returns None when the credit note asks
+        nothing of the target. Must be safe to call again after a crash at any point. Raises
+        OriginalNotBooked while the order's document is not ready to be credited.
         """
         ...

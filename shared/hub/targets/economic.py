@@ -35,8 +35,8 @@ from hub.mapping.economic import (
     to_economic_customer,
     to_economic_product,
 )
-from hub.models.bemakers import CustomerType, OrderStatus
-from hub.models.canonical import CanonicalCreditNote, CanonicalOrder
+from hub.models.bemakers import CreditNote, CustomerType, OrderStatus
+from hub.models.canonical import CanonicalCreditNote, CanonicalOrder, from_bemakers_credit_note
 from hub.observability import logger, metrics
 from hub.targets.base import OriginalNotBooked
 
@@ -56,6 +56,9 @@ class EconomicOrderTarget:
         return self._settings.states_acted_on()
 
     # -- orders ---------------------------------------------------------------------------------
+
+    def skip_reason(self, order: CanonicalOrder) -> str | None:
+        return None
 
     def transfer(self, order: CanonicalOrder) -> dict[str, str]:
         """Create, update or adopt the order's invoice, and book it when due. See OrderTarget.transfer."""
@@ -231,12 +234,17 @@ class EconomicOrderTarget:
 
     # -- credit notes ---------------------------------------------------------------------------
 
-    def credit(self, credit_note: CanonicalCreditNote, order_documents: dict[str, str]) -> dict[str, str]:
+    def transfer_credit_note(
+        self, credit_note: CreditNote, order_documents: dict[str, str] | None
+    ) -> dict[str, str]:
         """Create or adopt the credit note's negative invoice against the order's booked invoice.
 
         Raises OriginalNotBooked while the order's invoice is not booked yet, InvalidOrder for a
         zero-value credit note or lines that do not add up.
         """
+        return self._credit(from_bemakers_credit_note(credit_note), order_documents or {})
+
+    def _credit(self, credit_note: CanonicalCreditNote, order_documents: dict[str, str]) -> dict[str, str]:
         check_credit_note(credit_note)
         reference = credit_note_reference(credit_note)
         booked_credit = self._client.find_booked_invoice(reference)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from hub.connections import Connection
 from hub.connectors.economic import EconomicClient
+from hub.connectors.ongoing import OngoingClient
 from hub.secrets import EconomicCredentials, read_secret
 from hub.targets.base import OrderTarget
 from hub.targets.economic import EconomicOrderTarget
+from hub.targets.ongoing import OngoingOrderTarget
 
 
 def order_targets(connection: Connection) -> list[OrderTarget]:
@@ -22,4 +24,8 @@ def order_targets(connection: Connection) -> list[OrderTarget]:
             max_attempts=settings.max_attempts,
         )
         targets.append(EconomicOrderTarget(settings, client))
+    if connection.ongoing is not None:
+        targets.append(
+            OngoingOrderTarget(connection.ongoing, OngoingClient.from_settings(connection.ongoing))
+        )
     return targets
