@@ -63,6 +63,10 @@ class TargetRejected(TargetError):
         self.log_id = log_id
 
 
+class AlreadyExists(TargetRejected):
+    """The target already holds a document with the key we tried to create (HTTP 409)."""
+
+
 class TargetUnavailable(TargetError):
     """The target failed in a way that may pass: a timeout, a dropped connection, 408, 429 or 5xx."""
 
