@@ -32,6 +32,7 @@ REGION = "eu-west-1"
 WEBHOOK_FUNCTION = "WebhookFunction"
 TRANSFER_FUNCTION = "OrderTransferFunction"
 POLL_FUNCTION = "OrderPollFunction"
+PRODUCT_IMPORT_FUNCTION = "ProductImportFunction"
 
 _LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",

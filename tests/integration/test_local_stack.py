@@ -174,6 +174,7 @@ def test_tables_named_after_logical_ids(local: LocalResources) -> None:
         "ConnectionsTable": "test-ConnectionsTable",
         "LedgerTable": "test-LedgerTable",
         "CursorsTable": "test-CursorsTable",
+        "ProductSyncTable": "test-ProductSyncTable",
     }
 
 
@@ -193,6 +194,13 @@ def test_cursors_table_keyed_by_connection_and_cursor(local: LocalResources, dyn
     assert key_schema(dynamodb, local.table_names["CursorsTable"]) == {
         "HASH": "connection_id",
         "RANGE": "cursor_name",
+    }
+
+
+def test_product_sync_table_keyed_by_connection_and_sku(local: LocalResources, dynamodb: Any) -> None:
+    assert key_schema(dynamodb, local.table_names["ProductSyncTable"]) == {
+        "HASH": "connection_id",
+        "RANGE": "sku",
     }
 
 
@@ -230,6 +238,7 @@ def test_queues_named_after_logical_ids(local: LocalResources) -> None:
         "OrderPollDeadLetterQueue": "test-OrderPollDeadLetterQueue",
         "CreditNotesQueue": "test-CreditNotesQueue",
         "CreditNotesDeadLetterQueue": "test-CreditNotesDeadLetterQueue",
+        "ProductImportDeadLetterQueue": "test-ProductImportDeadLetterQueue",
     }
 
 
@@ -275,11 +284,13 @@ def test_orders_queue_redrives_after_five_receives(local: LocalResources, sqs: A
 
 def test_environment_resolves_table_names(local: LocalResources) -> None:
     environment = local.function_environment("OrderTransferFunction")
-    tables = {name: environment[name] for name in ("CONNECTIONS_TABLE", "LEDGER_TABLE", "CURSORS_TABLE")}
+    names = ("CONNECTIONS_TABLE", "LEDGER_TABLE", "CURSORS_TABLE", "PRODUCT_SYNC_TABLE")
+    tables = {name: environment[name] for name in names}
     assert tables == {
         "CONNECTIONS_TABLE": "test-ConnectionsTable",
         "LEDGER_TABLE": "test-LedgerTable",
         "CURSORS_TABLE": "test-CursorsTable",
+        "PRODUCT_SYNC_TABLE": "test-ProductSyncTable",
     }
 
 
@@ -347,6 +358,7 @@ def test_functions_lists_template_functions(local: LocalResources) -> None:
         "OrderPollFunction",
         "OrderTransferFunction",
         "CreditNoteTransferFunction",
+        "ProductImportFunction",
     }
 
 
@@ -392,6 +404,13 @@ def test_poll_function_schedule_applies_override(local: LocalResources) -> None:
     assert [event.expression for event in poll.schedule_events] == ["rate(1 minute)"]
 
 
+def test_product_import_schedule_uses_parameter_default(local: LocalResources) -> None:
+    product_import = local.functions()["ProductImportFunction"]
+    assert product_import.schedule_events == (
+        ScheduleEvent(name="ProductImport", expression="rate(30 minutes)", enabled=True),
+    )
+
+
 def test_functions_carry_template_settings(local: LocalResources) -> None:
     settings = {
         logical_id: (spec.code_uri, spec.handler, spec.timeout)
@@ -402,6 +421,7 @@ def test_functions_carry_template_settings(local: LocalResources) -> None:
         "OrderPollFunction": ("functions/order_poll/", "app.lambda_handler", 120),
         "OrderTransferFunction": ("functions/order_transfer/", "app.lambda_handler", 60),
         "CreditNoteTransferFunction": ("functions/credit_note_transfer/", "app.lambda_handler", 60),
+        "ProductImportFunction": ("functions/product_import/", "app.lambda_handler", 900),
     }
 
 
@@ -411,6 +431,7 @@ def test_describe_functions_needs_no_aws() -> None:
         "OrderPollFunction",
         "OrderTransferFunction",
         "CreditNoteTransferFunction",
+        "ProductImportFunction",
     }
 
 

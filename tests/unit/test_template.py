@@ -144,11 +144,12 @@ def test_template_declares_the_flow_functions() -> None:
         "OrderPollFunction",
         "OrderTransferFunction",
         "CreditNoteTransferFunction",
+        "ProductImportFunction",
     }
 
 
 def test_template_declares_the_shared_tables() -> None:
-    assert set(TABLES) == {"ConnectionsTable", "LedgerTable", "CursorsTable"}
+    assert set(TABLES) == {"ConnectionsTable", "LedgerTable", "CursorsTable", "ProductSyncTable"}
 
 
 def test_template_has_dead_letter_queues() -> None:
