@@ -22,10 +22,16 @@ from hub.connections import Connection
 from hub.connectors.bemakers import BemakersClient
 from hub.errors import AlreadyExists, ConfigurationError, HubError, TargetError, TargetRejected
 from hub.ledger import TargetErrorRecord
-from hub.mapping.products import SkippedRecord, content_hash, to_bemakers_catalogue, update_for
+from hub.mapping.products import (
+    SkippedRecord,
+    content_hash,
+    field_sources,
+    to_bemakers_catalogue,
+    update_for,
+)
 from hub.models.bemakers import Product, ProductUpdate, Variant
 from hub.observability import logger, metrics
-from hub.product_settings import ProductImportSettings
+from hub.product_settings import ProductImportSettings, UpdatableField
 from hub.product_sync import ProductSyncRecord
 from hub.runtime import Runtime, get_runtime
 from hub.secrets import BemakersCredentials, read_secret
@@ -145,7 +151,12 @@ def import_connection(
     report.skipped = catalogue.skipped
     _log_skipped(connection.connection_id, catalogue.skipped)
 
-    sync = _ProductSync(runtime, connection.connection_id, settings, client, report, force=force)
+    # A field the source does not map is left as Bemakers has it, never cleared.
+    mapped = field_sources(settings, source)
+    update_fields = [name for name in settings.update_fields if name in mapped]
+    sync = _ProductSync(
+        runtime, connection.connection_id, settings, client, report, update_fields=update_fields, force=force
+    )
     for done, product in enumerate(catalogue.products, start=1):
         if _out_of_time(time_left):
             report.complete = False
@@ -195,9 +206,11 @@ class _ProductSync:
         client: BemakersClient,
         report: ImportReport,
         *,
+        update_fields: list[UpdatableField],
         force: bool,
     ) -> None:
         self._store = runtime.product_sync
+        self._update_fields = update_fields
         self._connection_id = connection_id
         self._settings = settings
         self._client = client
@@ -229,7 +242,7 @@ class _ProductSync:
     def _entry(
         self, item: Product | Variant, kind: Literal["product", "variant"], product_sku: str
     ) -> _Entry:
-        update = update_for(item, self._settings.update_fields)
+        update = update_for(item, self._update_fields)
         return _Entry(item.sku, kind, product_sku, item, update, content_hash(update))
 
     def _differs(self, entry: _Entry) -> bool:
