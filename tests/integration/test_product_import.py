@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from hub.flows.product_import import import_connection
 from hub.runtime import get_runtime
+from hub.sources.base import SourceItem
 from hubctl.__main__ import main
 from hubctl.demo import DEMO_CONNECTION, DemoEnvironment
 from hubctl.local import utc_now
@@ -553,3 +556,96 @@ def test_resync_rewrites_unchanged_products(catalogue: DemoEnvironment) -> None:
     before = writes(catalogue)
     report = import_connection(get_runtime(), connection, now=utc_now(), force=True)
     assert (report.updated, writes(catalogue) - before) == (7, 7)
+
+
+def test_unmapped_field_is_not_cleared(environment: DemoEnvironment) -> None:
+    environment.bemakers.put_product(
+        {
+            "sku": "MEAD-50CL",
+            "name": "Mead",
+            "abv": 11,
+            "price_excl_vat": 60,
+            "price_incl_vat": 75,
+            "vat_rate": 25,
+            "currency": "DKK",
+        }
+    )
+    environment.configure_products(fields={"abv": ""}, grouping={"rule": "none"})
+    environment.economic.seed(products=[economic_product("MEAD-50CL", "Mead 50 cl", "70")])
+    environment.import_products()
+    (patch,) = environment.bemakers.product_writes
+    assert "abv" not in patch.body
+    assert environment.bemakers.products["MEAD-50CL"]["abv"] == Decimal(11)
+
+
+# -- sources with a change feed ------------------------------------------------------------------
+
+
+class ChangeFeedSource:
+    """A stand-in for a source with a change feed (Zettle's product library has one; none is built yet)."""
+
+    name = "change-feed"
+    prices_include_vat = True
+    default_fields: ClassVar[dict[str, str]] = {"sku": "sku", "name": "name", "price": "price"}
+    supports_changes = True
+
+    def __init__(self) -> None:
+        self.catalogue = [
+            SourceItem("1", {"sku": "CIDER-33CL", "name": "Cider 33 cl", "price": "25.00"}),
+            SourceItem("2", {"sku": "PERRY-33CL", "name": "Perry 33 cl", "price": "30.00"}),
+        ]
+        self.changes: list[SourceItem] = []
+        self.reads: list[datetime | None] = []
+
+    def read_catalogue(self) -> Iterator[SourceItem]:
+        self.reads.append(None)
+        yield from self.catalogue
+
+    def read_changes(self, since: datetime) -> Iterator[SourceItem]:
+        self.reads.append(since)
+        yield from self.changes
+
+
+@pytest.fixture
+def change_feed(environment: DemoEnvironment, monkeypatch: pytest.MonkeyPatch) -> ChangeFeedSource:
+    source = ChangeFeedSource()
+    monkeypatch.setattr("hub.flows.product_import.product_source", lambda connection: source)
+    return source
+
+
+def test_change_feed_first_run_reads_catalogue(change_feed: ChangeFeedSource) -> None:
+    connection = get_runtime().connections.get(DEMO_CONNECTION)
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, tzinfo=UTC))
+    assert change_feed.reads == [None]
+
+
+def test_change_feed_next_run_reads_since_cursor(change_feed: ChangeFeedSource) -> None:
+    connection = get_runtime().connections.get(DEMO_CONNECTION)
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, tzinfo=UTC))
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, 30, tzinfo=UTC))
+    assert change_feed.reads == [None, datetime(2026, 12, 4, 11, 50, tzinfo=UTC)]
+
+
+def test_change_feed_takes_vat_out_of_gross_price(
+    environment: DemoEnvironment, change_feed: ChangeFeedSource
+) -> None:
+    connection = get_runtime().connections.get(DEMO_CONNECTION)
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, tzinfo=UTC))
+    assert variant(environment, "CIDER", "CIDER-33CL")["price_excl_vat"] == Decimal(20)
+
+
+def test_change_feed_never_deactivates_unread_skus(
+    environment: DemoEnvironment, change_feed: ChangeFeedSource
+) -> None:
+    connection = get_runtime().connections.get(DEMO_CONNECTION)
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, tzinfo=UTC))
+    change_feed.changes = [SourceItem("1", {"sku": "CIDER-33CL", "name": "Cider 33 cl", "price": "27.50"})]
+    report = import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, 30, tzinfo=UTC))
+    assert (report.full_read, report.updated, report.deactivated) == (False, 1, 0)
+
+
+def test_resync_of_change_feed_reads_catalogue(change_feed: ChangeFeedSource) -> None:
+    connection = get_runtime().connections.get(DEMO_CONNECTION)
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, tzinfo=UTC))
+    import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, 30, tzinfo=UTC), force=True)
+    assert change_feed.reads == [None, None]
