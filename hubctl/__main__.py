@@ -4,6 +4,7 @@ hubctl demo                          run the main job end to end on the local st
 hubctl replay FILE...                send webhook delivery files through the local stack
 hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
 hubctl connections apply FILE        validate a connections file and write it to the connections table
+hubctl products resync CONNECTION    resync a connection's products into Bemakers on the local stack
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--endpoint-url", help="AWS endpoint URL, e.g. a moto server on loopback")
     apply.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     apply.set_defaults(run=commands.connections_apply)
+
+    products = subcommands.add_parser("products", help="import products into Bemakers")
+    product_commands = products.add_subparsers(dest="products_command", required=True)
+    resync = product_commands.add_parser(
+        "resync",
+        help="read the whole catalogue and write every product to Bemakers again, on the local demo stack",
+    )
+    resync.add_argument("connection", help="connection id, such as demo-brewery")
+    resync.add_argument("--log-level", default="WARNING", help="the flow's log level (default WARNING)")
+    resync.set_defaults(run=commands.products_resync)
     return parser
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
 from collections import Counter
+from contextlib import redirect_stdout
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,7 @@ def demo(arguments: argparse.Namespace) -> int:
         problems += [
             f"warehouse flows: {problem}" for problem in run_warehouse_demo(environment, orders, _print_table)
         ]
+        problems += _demo_products(environment)
 
     if problems:
         print("\nDemo FAILED:", file=sys.stderr)
@@ -61,6 +64,8 @@ def demo(arguments: argparse.Namespace) -> int:
     print(
         "\nDemo finished: each order has exactly one invoice whose total matches the order to the øre,"
         " the cancelled order has none, and the refund is one credit note against the booked invoice."
+        " The product import created a new product, updated a changed price, and sent nothing for"
+        " unchanged products."
     )
     print("Warehouse: each shipped parcel is one Bemakers fulfillment; only changed stock levels were sent.")
     return 0
@@ -191,6 +196,107 @@ def _demo_problems(
     return problems
 
 
+def _demo_products(environment: DemoEnvironment) -> list[str]:
+    """Import e-conomic's catalogue into Bemakers three times: all new, one change each, no change."""
+    print(
+        "\n10. Products from e-conomic into Bemakers (content hash per SKU, variants grouped by SKU prefix):"
+    )
+    environment.seed_economic_products()
+    first = environment.import_products()
+    print(
+        f"   Run 1, whole catalogue: {first['created']} SKUs created in {first['writes']} writes."
+        " e-conomic's products from the orders above are included."
+    )
+
+    economic = environment.economic
+    lager = dict(economic.products["LAGER-33CL"])
+    economic.replace_product(lager | {"salesPrice": Decimal("22.00")})
+    economic.seed(
+        products=[
+            {
+                "productNumber": "SODA-25CL",
+                "name": "Elderflower Soda 25 cl",
+                "description": "ABV: 0\nVolume: 0.25\nPackaging: bottle\nDeposit: A",
+                "barCode": "2000000000053",
+                "salesPrice": Decimal("12.00"),
+                "productGroup": {"productGroupNumber": 1},
+            }
+        ]
+    )
+    writes_before = len(environment.bemakers.product_writes)
+    second = environment.import_products()
+    second_writes = environment.bemakers.product_writes[writes_before:]
+    written = [f"{write.method} {write.path}" for write in second_writes]
+    print(
+        f"   Run 2, after a new product (SODA-25CL) and a price change (LAGER-33CL 20.00 → 22.00 excl. VAT):"
+        f" {second['created']} SKUs created (product SODA and its variant), {second['updated']} updated,"
+        f" {second['unchanged']} unchanged. Writes: {', '.join(written)}"
+    )
+
+    writes_before = len(environment.bemakers.product_writes)
+    third = environment.import_products()
+    third_writes = len(environment.bemakers.product_writes) - writes_before
+    print(
+        f"   Run 3, nothing changed: {third['unchanged']} SKUs unchanged, {third_writes} writes to Bemakers."
+    )
+
+    _print_bemakers_products(environment)
+    return _product_problems(environment, second, len(second_writes), third_writes)
+
+
+def _print_bemakers_products(environment: DemoEnvironment) -> None:
+    print("\n   Bemakers products now:")
+    rows = []
+    for product in environment.bemakers.products.values():
+        for variant in product.get("variants", []) or [product]:
+            rows.append(
+                [
+                    product["sku"],
+                    product["name"],
+                    variant["sku"],
+                    f"{Decimal(variant['price_excl_vat']):.2f}",
+                    f"{Decimal(variant['price_incl_vat']):.2f}",
+                    str(variant.get("abv", "-")),
+                    str(variant.get("volume_litres", "-")),
+                    str(variant.get("deposit_class", "-")),
+                ]
+            )
+    table = io.StringIO()
+    with redirect_stdout(table):
+        _print_table(
+            rows, ["product", "name", "variant", "excl. VAT", "incl. VAT", "ABV %", "litres", "deposit"]
+        )
+    print("\n".join(f"   {line}" for line in table.getvalue().splitlines()))
+
+
+def _product_problems(
+    environment: DemoEnvironment, second: dict[str, Any], second_writes: int, third_writes: int
+) -> list[str]:
+    """Check the product runs: one create and one update on run 2, nothing on run 3."""
+    problems = []
+    soda = _bemakers_variant(environment, "SODA", "SODA-25CL")
+    if soda is None or soda["price_incl_vat"] != Decimal("15.00"):
+        problems.append("the new product SODA-25CL is not in Bemakers at 15.00 incl. VAT")
+    lager = _bemakers_variant(environment, "LAGER", "LAGER-33CL")
+    if lager is None or lager["price_incl_vat"] != Decimal("27.50"):
+        price = lager["price_incl_vat"] if lager else "nothing"
+        problems.append(f"LAGER-33CL costs {price} incl. VAT in Bemakers, not 27.50")
+    # Product SODA and its variant SODA-25CL are created by one POST; LAGER-33CL takes one PATCH.
+    if (second["created"], second["updated"], second_writes) != (2, 1, 2):
+        problems.append(
+            f"run 2 created {second['created']} and updated {second['updated']} SKUs in {second_writes}"
+            " writes; expected 2, 1 and 2"
+        )
+    if third_writes:
+        problems.append(f"run 3 sent {third_writes} writes for an unchanged catalogue")
+    return problems
+
+
+def _bemakers_variant(environment: DemoEnvironment, product_sku: str, sku: str) -> dict[str, Any] | None:
+    product = environment.bemakers.products.get(product_sku, {})
+    return next((variant for variant in product.get("variants", []) if variant["sku"] == sku), None)
+
+
 def replay(arguments: argparse.Namespace) -> int:
     """Send delivery files through the local stack and report each one's answer and transfer."""
     from hubctl.demo import DemoEnvironment, response_body
@@ -268,9 +374,11 @@ def invoke(arguments: argparse.Namespace) -> int:
     from hubctl.deliveries import Delivery
     from hubctl.demo import DEMO_WEBHOOK_SECRET, DemoEnvironment
     from hubctl.local import (
+        CREDIT_NOTE_FUNCTION,
         FULFILLMENT_FUNCTION,
         INVENTORY_FUNCTION,
         POLL_FUNCTION,
+        PRODUCT_IMPORT_FUNCTION,
         TRANSFER_FUNCTION,
         WEBHOOK_FUNCTION,
     )
@@ -281,6 +389,8 @@ def invoke(arguments: argparse.Namespace) -> int:
         "order_poll": POLL_FUNCTION,
         "fulfillment_import": FULFILLMENT_FUNCTION,
         "inventory_import": INVENTORY_FUNCTION,
+        "product_import": PRODUCT_IMPORT_FUNCTION,
+        "credit_note_transfer": CREDIT_NOTE_FUNCTION,
     }
     function = aliases.get(arguments.function, arguments.function)
     event = json.loads(Path(arguments.event).read_text(encoding="utf-8"))
@@ -347,3 +457,43 @@ def connections_apply(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def products_resync(arguments: argparse.Namespace) -> int:
+    """Run a full product resync for one connection, with a progress bar, on the local stack."""
+    from hub.errors import ConfigurationError, ConnectionNotFound, TargetError
+    from hub.flows.product_import import import_connection
+    from hub.runtime import get_runtime
+    from hubctl.demo import DemoEnvironment
+    from hubctl.local import utc_now
+    from hubctl.progress import ProgressBar
+
+    with DemoEnvironment(log_level=arguments.log_level) as environment:
+        environment.seed_economic_products()
+        runtime = get_runtime()
+        try:
+            connection = runtime.connections.get(arguments.connection)
+        except ConnectionNotFound as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        bar = ProgressBar("products")
+        try:
+            report = import_connection(runtime, connection, now=utc_now(), force=True, progress=bar.update)
+        except (TargetError, ConfigurationError) as error:
+            bar.finish()
+            print(f"error: resync of {arguments.connection} failed: {error}", file=sys.stderr)
+            return 1
+        bar.finish()
+
+    print(
+        f"{report.connection_id}: {report.records} records read from {report.source},"
+        f" {report.products} products; SKUs created {report.created}, updated {report.updated},"
+        f" deactivated {report.deactivated}, unchanged {report.unchanged}, not created {report.not_created};"
+        f" {report.writes} writes to Bemakers"
+    )
+    for skipped in report.skipped:
+        field = f" ({skipped.field})" if skipped.field else ""
+        print(f"  skipped {skipped.sku or skipped.source_id}: {skipped.reason}{field}")
+    for failed in report.failed:
+        print(f"  rejected {failed.sku}: {failed.message}")
+    return 1 if report.failed else 0

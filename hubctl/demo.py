@@ -12,7 +12,7 @@ from hub.ledger import Ledger, TransferRecord
 from hub.runtime import get_runtime
 from hubctl.connections_file import apply_connections, load_connections_file
 from hubctl.deliveries import Delivery
-from hubctl.local import LocalHub
+from hubctl.local import PRODUCT_IMPORT_FUNCTION, LocalHub
 from hubctl.sandboxes._http import loads_json
 from hubctl.sandboxes.bemakers import BemakersSandbox
 from hubctl.sandboxes.economic import EconomicSandbox
@@ -120,6 +120,15 @@ class DemoEnvironment:
         for credit_note in loads_json(path.read_bytes()):
             self.bemakers.put_credit_note(credit_note)
 
+    def seed_economic_products(self, path: Path = DEMO_DATA / "economic_products.json") -> None:
+        """Put the demo's product catalogue into the e-conomic sandbox, for the product import to read."""
+        self.economic.seed(products=loads_json(path.read_bytes()))
+
+    def import_products(self) -> dict[str, Any]:
+        """Run the product import function once, as its schedule would, and return its result."""
+        result: dict[str, Any] = self.hub.run_schedule(PRODUCT_IMPORT_FUNCTION)
+        return result
+
     def deliver(
         self, delivery: Delivery, *, connection_id: str = DEMO_CONNECTION, sign: bool = True
     ) -> dict[str, Any]:
@@ -155,6 +164,15 @@ class DemoEnvironment:
             "Authorization": basic_authorization("ongoing", password or DEMO_ONGOING_WEBHOOK_PASSWORD),
         }
         return self.hub.deliver_ongoing_webhook(connection_id, headers, json.dumps(payload).encode())
+
+    def configure_products(self, **changes: Any) -> None:
+        """Change the demo connection's product import settings, e.g. `deactivate_removed=False`."""
+        store = get_runtime().connections
+        connection = store.get(DEMO_CONNECTION)
+        if connection.products is None:
+            raise ValueError(f"connection {DEMO_CONNECTION} has no product settings")
+        products = connection.products.model_validate({**connection.products.model_dump(), **changes})
+        store.put(connection.model_copy(update={"products": products}))
 
     @property
     def ledger(self) -> Ledger:

@@ -32,8 +32,10 @@ REGION = "eu-west-1"
 WEBHOOK_FUNCTION = "WebhookFunction"
 TRANSFER_FUNCTION = "OrderTransferFunction"
 POLL_FUNCTION = "OrderPollFunction"
+CREDIT_NOTE_FUNCTION = "CreditNoteTransferFunction"
 FULFILLMENT_FUNCTION = "FulfillmentImportFunction"
 INVENTORY_FUNCTION = "InventoryImportFunction"
+PRODUCT_IMPORT_FUNCTION = "ProductImportFunction"
 
 _LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",

@@ -10,11 +10,17 @@ It also takes fulfillments (`POST /v1/orders/{id}/fulfillments`) and stock level
 enforces the rules the models cannot express: order lines must exist and be product lines,
 shipped quantities may not exceed the ordered ones, the status must match whether every
 product line has shipped, and an external id is accepted once per order (409 after that).
+It also keeps products: `GET /v1/products/{sku}`, `POST /v1/products`, `PATCH
+/v1/products/{sku}` and the same two writes on `/v1/products/{sku}/variants`. Every write
+is validated against the product models and rejected with 422 on an unknown field or a
+broken rule, with 409 when a SKU is taken, and with 422 when a barcode (`ean`) is already
+used by another SKU. `product_writes` counts the write requests, so tests can assert them.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import uuid
 from collections.abc import Iterable
@@ -22,11 +28,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hub.errors import validation_paths
-from hub.models.bemakers import CreditNote, FulfillmentRequest, FulfillmentStatus, Order, StockLevelsRequest
-from hubctl.sandboxes._http import HttpRequest, HttpResponse, LoopbackJsonServer, loads_json
+from hub.models.bemakers import (
+    CreditNote,
+    FulfillmentRequest,
+    FulfillmentStatus,
+    Order,
+    Product,
+    ProductUpdate,
+    StockLevelsRequest,
+    Variant,
+)
+from hubctl.sandboxes._http import HttpRequest, HttpResponse, LoopbackJsonServer, RecordedRequest, loads_json
 
 MAX_PAGE_SIZE = 250
 
@@ -41,6 +56,9 @@ class BemakersSandbox(LoopbackJsonServer):
         self._stock_levels: dict[tuple[str, str], Decimal] = {}
         self._skus: set[str] = set()
         self._locations: set[str] = set()
+        self._products: dict[str, dict[str, Any]] = {}
+        self._sku_owner: dict[str, str] = {}
+        """Product SKU of every product and variant SKU."""
 
     def put_order(self, order: dict[str, Any]) -> None:
         """Store or replace an order. Raises pydantic.ValidationError when it breaks the contract."""
@@ -77,8 +95,33 @@ class BemakersSandbox(LoopbackJsonServer):
         with self._state_lock:
             return dict(self._stock_levels)
 
-    def error_body(self, status: int, message: str) -> Any:
-        return {"error": {"status": status, "message": message}}
+    def put_product(self, product: dict[str, Any]) -> None:
+        """Store or replace a product, as if made in Bemakers by hand. Raises pydantic.ValidationError."""
+        stored = Product.model_validate(product).model_dump(exclude_none=True)
+        with self._state_lock:
+            self._remove_product(stored["sku"])
+            self._store_product(stored)
+
+    @property
+    def products(self) -> dict[str, dict[str, Any]]:
+        """Copies of the products with their variants, keyed by product SKU."""
+        with self._state_lock:
+            return copy.deepcopy(self._products)
+
+    @property
+    def product_writes(self) -> list[RecordedRequest]:
+        """Every POST and PATCH received on /v1/products, rejected ones included."""
+        return [
+            request
+            for request in self.requests
+            if request.method in ("POST", "PATCH") and request.path.startswith("/v1/products")
+        ]
+
+    def error_body(self, status: int, message: str, *, fields: list[str] | None = None) -> Any:
+        error: dict[str, Any] = {"status": status, "message": message}
+        if fields:
+            error["fields"] = fields
+        return {"error": error}
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         if request.headers.get("Authorization") != f"Bearer {self._api_token}":
@@ -91,6 +134,8 @@ class BemakersSandbox(LoopbackJsonServer):
                 return self._list_fulfillments(segments[2])
         if segments == ["v1", "stock-levels"] and request.method == "PUT":
             return self._set_stock_levels(request)
+        if segments[:2] == ["v1", "products"]:
+            return self._handle_products(request, segments[2:])
         if request.method != "GET":
             return HttpResponse(405, self.error_body(405, f"{request.method} is not allowed here"))
         if segments == ["v1", "orders"]:
@@ -212,6 +257,169 @@ class BemakersSandbox(LoopbackJsonServer):
                 self._stock_levels[(level.sku, level.location)] = level.quantity
                 updated += 1
         return HttpResponse(200, {"updated": updated, "rejected": rejected})
+
+    # -- products -------------------------------------------------------------------------------
+
+    def _handle_products(self, request: HttpRequest, path: list[str]) -> HttpResponse:
+        method = request.method
+        if not path and method == "POST":
+            return self._create_product(request)
+        if len(path) == 1 and method in ("GET", "PATCH"):
+            product = self._products.get(path[0])
+            if product is None:
+                return HttpResponse(404, self.error_body(404, f"product {path[0]} not found"))
+            if method == "GET":
+                return HttpResponse(200, product)
+            return self._update_product(request, product)
+        if len(path) == 2 and path[1] == "variants" and method == "POST":
+            product = self._products.get(path[0])
+            if product is None:
+                return HttpResponse(404, self.error_body(404, f"product {path[0]} not found"))
+            return self._create_variant(request, product)
+        if len(path) == 3 and path[1] == "variants" and method == "PATCH":
+            product = self._products.get(path[0])
+            variant = _find_variant(product, path[2]) if product is not None else None
+            if product is None or variant is None:
+                return HttpResponse(404, self.error_body(404, f"variant {path[2]} of {path[0]} not found"))
+            return self._update_variant(request, product, variant)
+        return HttpResponse(405, self.error_body(405, f"{method} is not allowed on {request.path}"))
+
+    def _create_product(self, request: HttpRequest) -> HttpResponse:
+        body, problem = self._read_body(request, Product, nested={"variants": Variant})
+        if problem is not None:
+            return problem
+        product = Product.model_validate(body).model_dump(exclude_none=True)
+        skus = [product["sku"], *(variant["sku"] for variant in product.get("variants", []))]
+        taken = [sku for sku in skus if sku in self._sku_owner]
+        if taken:
+            return HttpResponse(409, self.error_body(409, f"SKU {taken[0]} is taken", fields=["sku"]))
+        items = [product, *product.get("variants", [])]
+        if (problem := self._check_barcodes(items, ignore=set())) is not None:
+            return problem
+        self._store_product(product)
+        return HttpResponse(201, product)
+
+    def _update_product(self, request: HttpRequest, product: dict[str, Any]) -> HttpResponse:
+        changes, problem = self._read_body(request, ProductUpdate)
+        if problem is not None:
+            return problem
+        merged = {**product, **changes}
+        try:
+            updated = Product.model_validate(merged).model_dump(exclude_none=True)
+        except ValidationError as error:
+            return self._invalid(error)
+        if (problem := self._check_barcodes([updated], ignore={product["sku"]})) is not None:
+            return problem
+        self._products[product["sku"]] = updated
+        return HttpResponse(200, updated)
+
+    def _create_variant(self, request: HttpRequest, product: dict[str, Any]) -> HttpResponse:
+        body, problem = self._read_body(request, Variant)
+        if problem is not None:
+            return problem
+        variant = Variant.model_validate(body).model_dump(exclude_none=True)
+        if variant["sku"] in self._sku_owner:
+            return HttpResponse(409, self.error_body(409, f"SKU {variant['sku']} is taken", fields=["sku"]))
+        if (problem := self._check_barcodes([variant], ignore=set())) is not None:
+            return problem
+        product.setdefault("variants", []).append(variant)
+        self._sku_owner[variant["sku"]] = product["sku"]
+        return HttpResponse(201, variant)
+
+    def _update_variant(
+        self, request: HttpRequest, product: dict[str, Any], variant: dict[str, Any]
+    ) -> HttpResponse:
+        changes, problem = self._read_body(request, ProductUpdate)
+        if problem is not None:
+            return problem
+        try:
+            updated = Variant.model_validate({**variant, **changes}).model_dump(exclude_none=True)
+        except ValidationError as error:
+            return self._invalid(error)
+        if (problem := self._check_barcodes([updated], ignore={variant["sku"]})) is not None:
+            return problem
+        variants = product["variants"]
+        variants[variants.index(variant)] = updated
+        return HttpResponse(200, updated)
+
+    def _read_body(
+        self,
+        request: HttpRequest,
+        model: type[BaseModel],
+        *,
+        nested: dict[str, type[BaseModel]] | None = None,
+    ) -> tuple[dict[str, Any], HttpResponse | None]:
+        """Parse and validate a write body. Returns the fields sent, or the error response."""
+        try:
+            body = loads_json(request.body or b"null")
+        except ValueError:
+            return {}, HttpResponse(400, self.error_body(400, "the body is not valid JSON"))
+        if not isinstance(body, dict):
+            return {}, HttpResponse(400, self.error_body(400, "the body must be a JSON object"))
+        unknown = _unknown_fields(body, model, nested or {})
+        if unknown:
+            return {}, HttpResponse(
+                422, self.error_body(422, f"unknown fields: {', '.join(unknown)}", fields=unknown)
+            )
+        if model is ProductUpdate:
+            cleared = [name for name in ("name", "active") if name in body and body[name] is None]
+            if cleared:
+                return {}, HttpResponse(
+                    422, self.error_body(422, f"{cleared[0]} cannot be null", fields=cleared)
+                )
+        try:
+            model.model_validate(body)
+        except ValidationError as error:
+            return {}, self._invalid(error)
+        return body, None
+
+    def _invalid(self, error: ValidationError) -> HttpResponse:
+        fields = validation_paths(error)
+        message = error.errors()[0]["msg"]
+        return HttpResponse(422, self.error_body(422, f"invalid product: {message}", fields=fields))
+
+    def _check_barcodes(self, items: list[dict[str, Any]], *, ignore: set[str]) -> HttpResponse | None:
+        """Reject a barcode that another SKU already uses, as one barcode names one sellable item."""
+        used = {
+            item["ean"]: item["sku"]
+            for product in self._products.values()
+            for item in [product, *product.get("variants", [])]
+            if "ean" in item and item["sku"] not in ignore
+        }
+        for item in items:
+            owner = used.get(item.get("ean", ""))
+            if owner is not None and owner != item["sku"]:
+                message = f"ean {item['ean']} is already used by SKU {owner}"
+                return HttpResponse(422, self.error_body(422, message, fields=["ean"]))
+        return None
+
+    def _store_product(self, product: dict[str, Any]) -> None:
+        self._products[product["sku"]] = product
+        for sku in [product["sku"], *(variant["sku"] for variant in product.get("variants", []))]:
+            self._sku_owner[sku] = product["sku"]
+
+    def _remove_product(self, sku: str) -> None:
+        self._products.pop(sku, None)
+        for owned in [key for key, owner in self._sku_owner.items() if owner == sku]:
+            del self._sku_owner[owned]
+
+
+def _find_variant(product: dict[str, Any], sku: str) -> dict[str, Any] | None:
+    return next((variant for variant in product.get("variants", []) if variant["sku"] == sku), None)
+
+
+def _unknown_fields(
+    body: dict[str, Any], model: type[BaseModel], nested: dict[str, type[BaseModel]]
+) -> list[str]:
+    """Return the dotted paths of fields the model does not define, nested lists included."""
+    unknown = [name for name in body if name not in model.model_fields]
+    for name, item_model in nested.items():
+        items = body.get(name)
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    unknown += [f"{name}.{index}.{key}" for key in item if key not in item_model.model_fields]
+    return unknown
 
 
 def _sort_key(order: dict[str, Any]) -> tuple[datetime, str]:

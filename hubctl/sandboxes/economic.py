@@ -1042,6 +1042,30 @@ class EconomicSandbox(LoopbackJsonServer):
                         tree = error.errors.tree if error.errors else error.message
                         raise ValueError(f"seed {collection} rejected: {tree}") from None
 
+    def replace_product(self, body: Mapping[str, Any]) -> None:
+        """Replace an existing product as a PUT would, e.g. to change its price in a test.
+
+        Raises ValueError with the annotated errors when the body is rejected or the product is unknown.
+        """
+        with self._state_lock:
+            number = str(body.get("productNumber", ""))
+            if number not in self._products:
+                raise ValueError(f"product {number!r} does not exist")
+            document = loads_json(dumps_json(body))
+            try:
+                validated = self._validate(document, "products.productNumber.put", _PRODUCT_REFERENCES)
+            except _ApiError as error:
+                tree = error.errors.tree if error.errors else error.message
+                raise ValueError(f"product {number} rejected: {tree}") from None
+            self._normalise_references(validated, _PRODUCT_REFERENCES)
+            validated["lastUpdated"] = _now_timestamp()
+            self._products[number] = validated
+
+    def delete_product(self, product_number: str) -> None:
+        """Delete a product, as a user of e-conomic may. Raises KeyError when it does not exist."""
+        with self._state_lock:
+            del self._products[product_number]
+
     @property
     def reference_data(self) -> ReferenceData:
         """The reference data the sandbox serves."""

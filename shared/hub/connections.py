@@ -20,12 +20,14 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from hub.aws import dynamodb_table
 from hub.economic_settings import EconomicSettings
 from hub.errors import ConfigurationError, ConnectionNotFound
 from hub.models.bemakers import OrderStatus
+from hub.product_settings import ProductImportSettings
 
 ConnectionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
@@ -108,6 +110,14 @@ class Connection(StrictSettings):
     bemakers: BemakersSettings
     economic: EconomicSettings | None = None
     ongoing: OngoingSettings | None = None
+    products: ProductImportSettings | None = None
+    """Import products from a connected system into Bemakers. Left out, the connection imports none."""
+
+    @model_validator(mode="after")
+    def _check_product_source(self) -> Connection:
+        if self.products is not None and self.products.source == "economic" and self.economic is None:
+            raise ValueError("products.source economic needs the connection's economic settings")
+        return self
 
     def secret_names(self) -> list[str]:
         """Return every Secrets Manager name the connection refers to."""

@@ -70,6 +70,10 @@ class WarehouseChangeRefused(TargetRejected):
         super().__init__(target, message, status=409, code="warehouse_locked")
 
 
+class AlreadyExists(TargetRejected):
+    """The target already holds a document with the key we tried to create (HTTP 409)."""
+
+
 class TargetUnavailable(TargetError):
     """The target failed in a way that may pass: a timeout, a dropped connection, 408, 429 or 5xx."""
 

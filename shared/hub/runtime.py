@@ -15,6 +15,7 @@ from hub.aws import reset_clients
 from hub.connections import ConnectionStore
 from hub.cursors import CursorStore
 from hub.ledger import Ledger
+from hub.product_sync import ProductSyncStore
 from hub.settings import Settings, get_settings
 
 _reset_hooks: list[Callable[[], None]] = []
@@ -31,6 +32,7 @@ class Runtime:
     connections: ConnectionStore
     ledger: Ledger
     cursors: CursorStore
+    product_sync: ProductSyncStore
 
 
 @cache
@@ -42,6 +44,7 @@ def get_runtime() -> Runtime:
         connections=ConnectionStore(settings.connections_table),
         ledger=Ledger(settings.ledger_table, log_ttl_days=settings.transfer_log_ttl_days),
         cursors=CursorStore(settings.cursors_table),
+        product_sync=ProductSyncStore(settings.product_sync_table),
     )
 
 

@@ -18,6 +18,7 @@ class Settings(BaseModel):
     connections_table: str = Field(min_length=1)
     ledger_table: str = Field(min_length=1)
     cursors_table: str = Field(min_length=1)
+    product_sync_table: str = Field(min_length=1)
     orders_queue_url: str = Field(min_length=1)
     credit_notes_queue_url: str = Field(min_length=1)
     secrets_prefix: str = "bemakers-hub/"
@@ -31,6 +32,7 @@ _VARIABLES = {
     "connections_table": "CONNECTIONS_TABLE",
     "ledger_table": "LEDGER_TABLE",
     "cursors_table": "CURSORS_TABLE",
+    "product_sync_table": "PRODUCT_SYNC_TABLE",
     "orders_queue_url": "ORDERS_QUEUE_URL",
     "credit_notes_queue_url": "CREDIT_NOTES_QUEUE_URL",
     "secrets_prefix": "SECRETS_PREFIX",

@@ -174,6 +174,7 @@ def test_tables_named_after_logical_ids(local: LocalResources) -> None:
         "ConnectionsTable": "test-ConnectionsTable",
         "LedgerTable": "test-LedgerTable",
         "CursorsTable": "test-CursorsTable",
+        "ProductSyncTable": "test-ProductSyncTable",
     }
 
 
@@ -193,6 +194,13 @@ def test_cursors_table_keyed_by_connection_and_cursor(local: LocalResources, dyn
     assert key_schema(dynamodb, local.table_names["CursorsTable"]) == {
         "HASH": "connection_id",
         "RANGE": "cursor_name",
+    }
+
+
+def test_product_sync_table_keyed_by_connection_and_sku(local: LocalResources, dynamodb: Any) -> None:
+    assert key_schema(dynamodb, local.table_names["ProductSyncTable"]) == {
+        "HASH": "connection_id",
+        "RANGE": "sku",
     }
 
 
@@ -232,6 +240,7 @@ def test_queues_named_after_logical_ids(local: LocalResources) -> None:
         "CreditNotesDeadLetterQueue": "test-CreditNotesDeadLetterQueue",
         "FulfillmentImportDeadLetterQueue": "test-FulfillmentImportDeadLetterQueue",
         "InventoryImportDeadLetterQueue": "test-InventoryImportDeadLetterQueue",
+        "ProductImportDeadLetterQueue": "test-ProductImportDeadLetterQueue",
     }
 
 
@@ -277,11 +286,13 @@ def test_orders_queue_redrives_after_five_receives(local: LocalResources, sqs: A
 
 def test_environment_resolves_table_names(local: LocalResources) -> None:
     environment = local.function_environment("OrderTransferFunction")
-    tables = {name: environment[name] for name in ("CONNECTIONS_TABLE", "LEDGER_TABLE", "CURSORS_TABLE")}
+    names = ("CONNECTIONS_TABLE", "LEDGER_TABLE", "CURSORS_TABLE", "PRODUCT_SYNC_TABLE")
+    tables = {name: environment[name] for name in names}
     assert tables == {
         "CONNECTIONS_TABLE": "test-ConnectionsTable",
         "LEDGER_TABLE": "test-LedgerTable",
         "CURSORS_TABLE": "test-CursorsTable",
+        "PRODUCT_SYNC_TABLE": "test-ProductSyncTable",
     }
 
 
@@ -350,6 +361,7 @@ FLOW_FUNCTIONS = {
     "CreditNoteTransferFunction",
     "FulfillmentImportFunction",
     "InventoryImportFunction",
+    "ProductImportFunction",
 }
 
 
@@ -399,6 +411,13 @@ def test_poll_function_schedule_applies_override(local: LocalResources) -> None:
     assert [event.expression for event in poll.schedule_events] == ["rate(1 minute)"]
 
 
+def test_product_import_schedule_uses_parameter_default(local: LocalResources) -> None:
+    product_import = local.functions()["ProductImportFunction"]
+    assert product_import.schedule_events == (
+        ScheduleEvent(name="ProductImport", expression="rate(30 minutes)", enabled=True),
+    )
+
+
 def test_functions_carry_template_settings(local: LocalResources) -> None:
     settings = {
         logical_id: (spec.code_uri, spec.handler, spec.timeout)
@@ -411,6 +430,7 @@ def test_functions_carry_template_settings(local: LocalResources) -> None:
         "CreditNoteTransferFunction": ("functions/credit_note_transfer/", "app.lambda_handler", 60),
         "FulfillmentImportFunction": ("functions/fulfillment_import/", "app.lambda_handler", 120),
         "InventoryImportFunction": ("functions/inventory_import/", "app.lambda_handler", 300),
+        "ProductImportFunction": ("functions/product_import/", "app.lambda_handler", 900),
     }
 
 

@@ -146,11 +146,12 @@ def test_template_declares_the_flow_functions() -> None:
         "CreditNoteTransferFunction",
         "FulfillmentImportFunction",
         "InventoryImportFunction",
+        "ProductImportFunction",
     }
 
 
 def test_template_declares_the_shared_tables() -> None:
-    assert set(TABLES) == {"ConnectionsTable", "LedgerTable", "CursorsTable"}
+    assert set(TABLES) == {"ConnectionsTable", "LedgerTable", "CursorsTable", "ProductSyncTable"}
 
 
 def test_template_has_dead_letter_queues() -> None:

@@ -1,7 +1,9 @@
 """Client for the Bemakers API as the hub assumes it (docs/bemakers-api.md).
 
 Bearer token per maker account; list endpoints filter on `updated_since` and page with a cursor.
-The hub reads orders and writes fulfillments and stock levels.
+The hub reads orders and credit notes and writes fulfillments and stock levels. Products are
+read one at a time by SKU and written with POST (create) and PATCH (update, deactivate).
+Bemakers deletes nothing on the hub's behalf.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from hub.connectors.http import JsonHttpClient
-from hub.errors import TargetRejected, TargetUnavailable, validation_paths
+from hub.errors import AlreadyExists, TargetRejected, TargetUnavailable, validation_paths
 from hub.models.bemakers import (
     CreditNote,
     CreditNotePage,
@@ -25,9 +27,12 @@ from hub.models.bemakers import (
     Order,
     OrderPage,
     Page,
+    Product,
+    ProductUpdate,
     StockLevel,
     StockLevelsRequest,
     StockLevelsResult,
+    Variant,
 )
 from hub.secrets import BemakersCredentials
 
@@ -65,6 +70,58 @@ class BemakersClient:
         for item in self._pages("/v1/credit_notes", updated_since, CreditNotePage):
             yield from item.data
 
+    # -- products -------------------------------------------------------------------------------
+
+    def get_product(self, sku: str) -> Product | None:
+        """Return the product with its variants, or None when Bemakers has no product with this SKU."""
+        response = self._http.request("GET", _product_path(sku))
+        if response.status_code == 404:
+            return None
+        _raise_for_status(response, "GET /v1/products/{sku}")
+        try:
+            return Product.model_validate_json(response.content)
+        except ValidationError as error:
+            raise TargetRejected(
+                TARGET,
+                f"product {sku!r} from Bemakers fails the contract at {validation_paths(error)[:5]}",
+                status=response.status_code,
+            ) from None
+
+    def create_product(self, product: Product) -> None:
+        """Create a product with its variants. Raises AlreadyExists when a SKU is taken."""
+        self._write("POST", "/v1/products", product.model_dump(exclude_none=True))
+
+    def update_product(self, sku: str, changes: ProductUpdate) -> None:
+        """Change the fields set in `changes` on the product; a field set to None is cleared."""
+        self._write("PATCH", _product_path(sku), changes.model_dump(exclude_unset=True))
+
+    def create_variant(self, product_sku: str, variant: Variant) -> None:
+        """Add a variant to an existing product. Raises AlreadyExists when its SKU is taken."""
+        self._write("POST", f"{_product_path(product_sku)}/variants", variant.model_dump(exclude_none=True))
+
+    def update_variant(self, product_sku: str, sku: str, changes: ProductUpdate) -> None:
+        """Change the fields set in `changes` on one variant; a field set to None is cleared."""
+        self._write(
+            "PATCH",
+            f"{_product_path(product_sku)}/variants/{_segment(sku)}",
+            changes.model_dump(exclude_unset=True),
+        )
+
+    def deactivate_product(self, sku: str) -> None:
+        """Deactivate the product, so that the webshop stops selling it. Nothing is deleted."""
+        self.update_product(sku, ProductUpdate(active=False))
+
+    def deactivate_variant(self, product_sku: str, sku: str) -> None:
+        """Deactivate one variant. Nothing is deleted."""
+        self.update_variant(product_sku, sku, ProductUpdate(active=False))
+
+    def _write(self, method: str, path: str, body: dict[str, Any]) -> None:
+        # A PATCH sets absolute values, so sending it twice has the effect of sending it once.
+        response = self._http.request(method, path, json_body=body, idempotent=method == "PATCH")
+        _raise_for_status(response, f"{method} {path}")
+
+    # -- paging ---------------------------------------------------------------------------------
+
     def _pages(self, path: str, updated_since: datetime, model: type[PageModel]) -> Iterator[PageModel]:
         cursor: str | None = None
         while True:
@@ -72,7 +129,7 @@ class BemakersClient:
             if cursor:
                 params["cursor"] = cursor
             response = self._http.request("GET", path, params=params)
-            _raise_for_status(response)
+            _raise_for_status(response, f"GET {path}")
             try:
                 # NOTE: one order that fails the model fails the whole page, so the poll of this
                 # connection stops at the cursor (and alarms) until the order is fixed upstream.
@@ -95,7 +152,7 @@ class BemakersClient:
     def fulfillments(self, order_id: str) -> list[Fulfillment]:
         """Return every fulfillment of the order, oldest first."""
         response = self._http.request("GET", f"/v1/orders/{_segment(order_id)}/fulfillments")
-        _raise_for_status(response)
+        _raise_for_status(response, "GET /v1/orders/{id}/fulfillments")
         return _validated(response, FulfillmentList).data
 
     def create_fulfillment(self, order_id: str, fulfillment: FulfillmentRequest) -> Fulfillment:
@@ -113,7 +170,7 @@ class BemakersClient:
             existing = self.find_fulfillment(order_id, fulfillment.external_id)
             if existing is not None:
                 return existing
-        _raise_for_status(response)
+        _raise_for_status(response, "POST /v1/orders/{id}/fulfillments")
         return _validated(response, Fulfillment)
 
     def find_fulfillment(self, order_id: str, external_id: str) -> Fulfillment | None:
@@ -124,7 +181,7 @@ class BemakersClient:
         """Set up to 100 stock levels. Levels with an unknown SKU or location come back as rejected."""
         body = StockLevelsRequest(levels=list(levels))
         response = self._http.request("PUT", "/v1/stock-levels", json_body=_wire(body.model_dump()))
-        _raise_for_status(response)
+        _raise_for_status(response, "PUT /v1/stock-levels")
         return _validated(response, StockLevelsResult)
 
 
@@ -139,21 +196,6 @@ def _wire(value: Any) -> Any:
     return value
 
 
-def _segment(identifier: str) -> str:
-    return quote(identifier, safe="")
-
-
-def _raise_for_status(response: requests.Response) -> None:
-    if response.status_code in (401, 403):
-        raise TargetUnavailable(
-            TARGET,
-            f"Bemakers rejected the API token (HTTP {response.status_code})",
-            status=response.status_code,
-        )
-    if response.status_code >= 400:
-        raise TargetRejected(TARGET, _error_message(response), status=response.status_code)
-
-
 def _validated(response: requests.Response, model: type[_Model]) -> _Model:
     try:
         return model.model_validate_json(response.content)
@@ -163,6 +205,46 @@ def _validated(response: requests.Response, model: type[_Model]) -> _Model:
             f"a {model.__name__} answer fails the Bemakers contract at {validation_paths(error)[:5]}",
             status=response.status_code,
         ) from None
+
+
+def _product_path(sku: str) -> str:
+    return f"/v1/products/{_segment(sku)}"
+
+
+def _segment(value: str) -> str:
+    """Percent-encode a SKU as one path segment, `/` included."""
+    return quote(value, safe="")
+
+
+def _raise_for_status(response: requests.Response, request: str) -> None:
+    """Map a Bemakers error response to the hub's errors; do nothing for a 2xx or 3xx."""
+    if response.status_code < 400:
+        return
+    if response.status_code in (401, 403):
+        raise TargetUnavailable(
+            TARGET,
+            f"Bemakers rejected the API token (HTTP {response.status_code})",
+            status=response.status_code,
+        )
+    fields = _error_fields(response)
+    error_type = AlreadyExists if response.status_code == 409 else TargetRejected
+    raise error_type(
+        TARGET,
+        f"{request} failed with HTTP {response.status_code}: {_error_message(response)}",
+        status=response.status_code,
+        field=fields[0] if fields else None,
+    )
+
+
+def _error_fields(response: requests.Response) -> list[str]:
+    """Return the field paths an error body names (`{"error": {"fields": [...]}}`), if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    error = body.get("error") if isinstance(body, dict) else None
+    fields = error.get("fields") if isinstance(error, dict) else None
+    return [str(field) for field in fields] if isinstance(fields, list) else []
 
 
 def _error_message(response: requests.Response) -> str:

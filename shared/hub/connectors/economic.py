@@ -7,6 +7,7 @@ request, so a rejection is mapped back to the path of the field we sent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,8 @@ from hub.errors import TargetRejected, TargetUnavailable
 from hub.secrets import EconomicCredentials
 
 TARGET = "economic"
+# e-conomic's maximum page size, so a catalogue of 20,000 products takes 20 requests.
+PRODUCT_PAGE_SIZE = 1000
 DRAFT_INVOICES = "/invoices/drafts"
 DRAFT_ORDERS = "/orders/drafts"
 
@@ -79,6 +82,26 @@ class EconomicClient:
         if response.status_code == 404:
             return None
         return _json_or_raise(response)
+
+    def list_products(self, *, page_size: int = PRODUCT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Yield every product, page by page in product number order (`skippages` and `pagesize`).
+
+        NOTE: offset paging can skip a product when one before it is deleted while the pages
+        are read. The next full read finds it.
+        """
+        skip_pages = 0
+        while True:
+            params: dict[str, str | int] = {
+                "skippages": skip_pages,
+                "pagesize": page_size,
+                "sort": "productNumber",
+            }
+            body = _json_or_raise(self._http.request("GET", "/products", params=params))
+            collection = body.get("collection", [])
+            yield from collection
+            if not collection or "nextPage" not in body.get("pagination", {}):
+                return
+            skip_pages += 1
 
     def create_product(self, product: dict[str, Any]) -> dict[str, Any]:
         return self._write("POST", "/products", product)

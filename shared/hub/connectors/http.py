@@ -57,14 +57,17 @@ class JsonHttpClient:
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
         data: bytes | None = None,
+        idempotent: bool | None = None,
     ) -> requests.Response:
         """Send a request and return the response, retrying transient failures.
 
         Returns any response that is not retryable, 4xx included, for the connector to map.
         Raises TargetUnavailable when the attempts run out or a non-idempotent request failed
-        in a way that leaves its effect unknown.
+        in a way that leaves its effect unknown. `idempotent` overrides the method's default
+        (GET, PUT, DELETE and HEAD are idempotent), e.g. for a PATCH that sets absolute values.
         """
-        idempotent = method in {"GET", "PUT", "DELETE", "HEAD"}
+        if idempotent is None:
+            idempotent = method in {"GET", "PUT", "DELETE", "HEAD"}
         url = f"{self._base_url}{path}"
         body = encode_json(json_body) if json_body is not None else data
         for attempt in range(1, self._max_attempts + 1):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -20,6 +20,11 @@ Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Barcode = Annotated[str, StringConstraints(pattern=r"^(\d{8}|\d{12,14})$")]
+"""A GTIN: EAN-8, UPC-A (12 digits), EAN-13 or GTIN-14. The model checks the length only."""
+Measure = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
+DepositClass = Literal["A", "B", "C", "refillable"]
 
 
 class BemakersModel(BaseModel):
@@ -80,7 +85,7 @@ class Customer(BemakersModel):
 class DepositInfo(BemakersModel):
     """Danish deposit (pant) metadata of a line: the class (A, B, C or refillable) and deposit per unit."""
 
-    deposit_class: Literal["A", "B", "C", "refillable"]
+    deposit_class: DepositClass
     amount_per_unit_incl_vat: NonNegativeMoney
 
 
@@ -285,6 +290,76 @@ class CreditNotePage(Page):
     """One page of `GET /v1/credit_notes?updated_since=…`."""
 
     data: list[CreditNote]
+
+
+# -- products ------------------------------------------------------------------------------------
+
+PRICE_FIELDS = ("price_excl_vat", "price_incl_vat", "vat_rate", "currency")
+
+
+class ProductDetails(BemakersModel):
+    """The fields a product without variants and a variant share: what a sellable item carries."""
+
+    ean: Barcode | None = None
+    price_excl_vat: NonNegativeMoney | None = None
+    price_incl_vat: NonNegativeMoney | None = None
+    vat_rate: Percent | None = None
+    currency: CurrencyCode | None = None
+    cost_price: NonNegativeMoney | None = Field(default=None, description="Excluding VAT")
+    unit: NonEmptyStr | None = Field(default=None, description="Sales unit, such as pcs or case")
+    weight_kg: Measure | None = Field(default=None, description="Gross shipping weight in kilograms")
+    package_volume_litres: Measure | None = Field(default=None, description="Shipping volume in litres")
+    abv: Percent | None = Field(default=None, description="Alcohol by volume in percent")
+    volume_litres: Measure | None = Field(default=None, description="Liquid content in litres")
+    packaging_type: NonEmptyStr | None = Field(default=None, description="Free text, such as bottle or can")
+    excise_category: NonEmptyStr | None = Field(default=None, description="Free text, such as beer")
+    deposit_class: DepositClass | None = None
+
+    def missing_prices(self) -> list[str]:
+        """Return the price fields that are not set; a sellable item needs all of them."""
+        return [name for name in PRICE_FIELDS if getattr(self, name) is None]
+
+
+class Variant(ProductDetails):
+    """A sellable variant of a product, matched on its own SKU."""
+
+    sku: Sku
+    name: NonEmptyStr
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _check_prices(self) -> Variant:
+        if missing := self.missing_prices():
+            raise ValueError(f"a variant needs {', '.join(missing)}")
+        return self
+
+
+class Product(ProductDetails):
+    """A product, matched on SKU. Without variants it is sold under its own SKU and needs prices."""
+
+    sku: Sku
+    name: NonEmptyStr
+    active: bool = True
+    variants: list[Variant] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_product(self) -> Product:
+        if not self.variants and (missing := self.missing_prices()):
+            raise ValueError(f"a product without variants needs {', '.join(missing)}")
+        skus = [self.sku, *(variant.sku for variant in self.variants)]
+        if len(set(skus)) != len(skus):
+            raise ValueError("the product and its variants need distinct SKUs")
+        return self
+
+
+class ProductUpdate(ProductDetails):
+    """A partial update of a product or variant (`PATCH`): only the fields sent change.
+
+    A field sent as null is cleared. `active: false` deactivates; Bemakers deletes nothing.
+    """
+
+    name: NonEmptyStr | None = None
+    active: bool | None = None
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
