@@ -54,7 +54,7 @@ def run_zettle_demo(
     after_refund = zettle.balance(PALE_ALE)
     print(f"   refund CN-2001 returns 1 can (delivered twice): balance {after_refund}")
 
-    # The taproom recounts its sour beer in the Zettle app; Zettle's signed webhook arrives.
+    # The taproom recounts its sour beer in the Zettle app, and Zettle sends a signed webhook.
     zettle.set_balance(SOUR, 20)
     forged = environment.deliver_zettle_webhook("InventoryBalanceChanged", {}, signing_key="forged-key")
     webhook = environment.deliver_zettle_webhook("InventoryBalanceChanged", {"variantUuid": "demo"})

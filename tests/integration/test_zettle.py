@@ -138,8 +138,8 @@ def test_later_version_moves_stock_once(sold: DemoEnvironment) -> None:
     assert len(_movement_requests(sold)) == 1
 
 
-def test_answer_lost_after_move_moves_once(taproom: DemoEnvironment) -> None:
-    # Zettle applies the movement, then the answer is lost; the retry sends the same externalUuid.
+def test_response_lost_after_move_moves_once(taproom: DemoEnvironment) -> None:
+    # Zettle applies the movement but the response is lost, so the retry sends the same externalUuid.
     taproom.zettle.inject_fault("PUT", INVENTORY_PATH, "accepted_then_500", times=1)
     _send(taproom, _order_event(_taproom_order(), "evt_sale"))
     assert taproom.zettle.balance("TAP-PALE-33CL") == Decimal(42)
@@ -247,7 +247,7 @@ def test_untracked_product_not_pushed(taproom: DemoEnvironment) -> None:
 
 
 def test_stock_master_keeps_other_source_out(taproom: DemoEnvironment) -> None:
-    # Both systems count IPA-33CL; the connection makes Ongoing its master.
+    # Both systems count IPA-33CL, and the connection makes Ongoing its master.
     taproom.bemakers.add_products(["IPA-33CL"], [DEMO_TAPROOM])
     taproom.zettle.add_product("Hoppy IPA 33 cl", {"IPA-33CL": 12})
     taproom.hub.run_schedule(INVENTORY_FUNCTION)

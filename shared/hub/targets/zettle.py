@@ -8,7 +8,7 @@ Exactly once: the flow's ledger lease keeps two workers apart, and the documents
 returns record each line and the movement's uuid. A later version of the same order, or a
 redelivery, finds the movement in the ledger's documents and moves nothing. The movement's
 `externalUuid` is derived from the connection, document and direction, so a retry after a crash
-between Zettle's answer and the ledger write sends the same uuid.
+between Zettle's response and the ledger write sends the same uuid.
 NOTE: that last case is exactly-once only if Zettle ignores a repeated `externalUuid`. The
 vendor's documentation at hand says only that the uuid is passed through to the webhook events;
 the sandbox assumes de-duplication.
