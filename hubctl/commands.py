@@ -32,10 +32,12 @@ def demo(arguments: argparse.Namespace) -> int:
     """Replay the sample deliveries, run the poll once and check what e-conomic received.
 
     Then play the warehouse flows through: orders to Ongoing WMS, shipments back as fulfillments,
-    a change refused after picking, a cancellation, a return and stock levels.
+    a change refused after picking, a cancellation, a return and stock levels. Last, the POS
+    flows: a webshop sale and a refund in Zettle stock, and a Zettle recount into Bemakers.
     """
     from hubctl.demo import DemoEnvironment
     from hubctl.warehouse_demo import run_warehouse_demo
+    from hubctl.zettle_demo import run_zettle_demo
 
     print(
         "Bemakers hub demo: webhooks → queues → transfer functions → e-conomic and Ongoing WMS;"
@@ -55,6 +57,9 @@ def demo(arguments: argparse.Namespace) -> int:
             f"warehouse flows: {problem}" for problem in run_warehouse_demo(environment, orders, _print_table)
         ]
         problems += _demo_products(environment)
+        problems += [
+            f"POS flows: {problem}" for problem in run_zettle_demo(environment, orders, _print_table)
+        ]
 
     if problems:
         print("\nDemo FAILED:", file=sys.stderr)
@@ -68,6 +73,7 @@ def demo(arguments: argparse.Namespace) -> int:
         " unchanged products."
     )
     print("Warehouse: each shipped parcel is one Bemakers fulfillment; only changed stock levels were sent.")
+    print("POS: the sale and the refund each moved Zettle stock once; the Zettle recount reached Bemakers.")
     return 0
 
 

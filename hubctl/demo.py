@@ -1,4 +1,4 @@
-"""The demo environment: the local stack, the Bemakers, e-conomic and Ongoing sandboxes, one connection."""
+"""The demo environment: the local stack, sandboxes of the connected systems and one connection."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hubctl.sandboxes._http import loads_json
 from hubctl.sandboxes.bemakers import BemakersSandbox
 from hubctl.sandboxes.economic import EconomicSandbox
 from hubctl.sandboxes.ongoing import OngoingSandbox
+from hubctl.sandboxes.zettle import ZettleSandbox
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -30,6 +31,11 @@ DEMO_ONGOING_USER = "sandbox-ongoing-user"
 DEMO_ONGOING_PASSWORD = "sandbox-ongoing-password"
 DEMO_ONGOING_WEBHOOK_PASSWORD = "sandbox-ongoing-webhook-password"
 DEMO_GOODS_OWNER_ID = 77
+DEMO_ZETTLE_CLIENT_ID = "sandbox-zettle-client-id"
+DEMO_ZETTLE_API_KEY = "sandbox-zettle-api-key"
+DEMO_ZETTLE_SIGNING_KEY = "sandbox-zettle-signing-key"
+# The taproom's Zettle location in Bemakers; Zettle is the stock master of SKUs starting TAP-.
+DEMO_TAPROOM = "taproom"
 # The demo warehouse's articles: article number, name and sellable stock per warehouse code.
 # SE1 maps to no Bemakers location, so its stock is left out of the push.
 DEMO_ARTICLES: tuple[tuple[str, str, dict[str, int]], ...] = (
@@ -57,16 +63,19 @@ class DemoEnvironment:
         self.ongoing = OngoingSandbox(
             DEMO_ONGOING_USER, DEMO_ONGOING_PASSWORD, DEMO_GOODS_OWNER_ID, slow_seconds=2.0
         )
+        self.zettle = ZettleSandbox(DEMO_ZETTLE_CLIENT_ID, DEMO_ZETTLE_API_KEY, slow_seconds=2.0)
         self.hub = LocalHub(log_level=log_level, metrics=metrics)
 
     def start(self) -> DemoEnvironment:
         bemakers_url = self.bemakers.start()
         economic_url = self.economic.start()
         ongoing_url = f"{self.ongoing.start()}/demo-3pl/api/v1"
+        zettle_url = self.zettle.start()
 
         for article_number, name, stock in DEMO_ARTICLES:
             self.ongoing.add_article(article_number, name, stock)
         self.bemakers.add_products([article[0] for article in DEMO_ARTICLES], ["main-warehouse"])
+        self.bemakers.add_products(["TAP-PALE-33CL", "TAP-SOUR-33CL"], [DEMO_TAPROOM])
 
         self.hub.start()
         self.hub.put_secret(
@@ -86,6 +95,14 @@ class DemoEnvironment:
                 "webhook_password": DEMO_ONGOING_WEBHOOK_PASSWORD,
             },
         )
+        self.hub.put_secret(
+            "bemakers-hub/demo-brewery/zettle",
+            {
+                "client_id": DEMO_ZETTLE_CLIENT_ID,
+                "api_key": DEMO_ZETTLE_API_KEY,
+                "webhook_signing_keys": [DEMO_ZETTLE_SIGNING_KEY],
+            },
+        )
 
         parsed = load_connections_file(
             DEMO_DATA / "connections.yaml",
@@ -93,6 +110,7 @@ class DemoEnvironment:
                 "BEMAKERS_BASE_URL": bemakers_url,
                 "ECONOMIC_BASE_URL": economic_url,
                 "ONGOING_BASE_URL": ongoing_url,
+                "ZETTLE_BASE_URL": zettle_url,
             },
         )
         apply_connections(parsed, get_runtime().connections)
@@ -100,6 +118,7 @@ class DemoEnvironment:
 
     def stop(self) -> None:
         self.hub.stop()
+        self.zettle.stop()
         self.ongoing.stop()
         self.economic.stop()
         self.bemakers.stop()
@@ -173,6 +192,18 @@ class DemoEnvironment:
             raise ValueError(f"connection {DEMO_CONNECTION} has no product settings")
         products = connection.products.model_validate({**connection.products.model_dump(), **changes})
         store.put(connection.model_copy(update={"products": products}))
+
+    def deliver_zettle_webhook(
+        self,
+        event_name: str,
+        payload: dict[str, Any],
+        *,
+        connection_id: str = DEMO_CONNECTION,
+        signing_key: str = DEMO_ZETTLE_SIGNING_KEY,
+    ) -> dict[str, Any]:
+        """Send a Zettle webhook signed with the demo's signing key (or `signing_key`)."""
+        headers, body = self.zettle.webhook(event_name, payload, signing_key)
+        return self.hub.deliver_zettle_webhook(connection_id, headers, body)
 
     @property
     def ledger(self) -> Ledger:

@@ -233,6 +233,21 @@ class LocalHub:
         response: dict[str, Any] = self.invoke(FULFILLMENT_FUNCTION, event)
         return response
 
+    def deliver_zettle_webhook(
+        self, connection_id: str, headers: Mapping[str, str], body: bytes
+    ) -> dict[str, Any]:
+        """Send one Zettle webhook through the HTTP API route to the inventory import function."""
+        event = events.http_api_event(
+            route_key="POST /webhooks/zettle/{connection_id}",
+            raw_path=f"/webhooks/zettle/{connection_id}",
+            path_parameters={"connection_id": connection_id},
+            headers=headers,
+            body=body,
+            region=REGION,
+        )
+        response: dict[str, Any] = self.invoke(INVENTORY_FUNCTION, event)
+        return response
+
     def run_schedule(self, logical_id: str = POLL_FUNCTION, *, now: datetime | None = None) -> Any:
         """Invoke a scheduled function once, as EventBridge Scheduler would."""
         return self.invoke(

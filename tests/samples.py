@@ -48,6 +48,7 @@ def demo_connections() -> ConnectionsFile:
             "BEMAKERS_BASE_URL": "http://127.0.0.1:9",
             "ECONOMIC_BASE_URL": "http://127.0.0.1:9",
             "ONGOING_BASE_URL": "http://127.0.0.1:9",
+            "ZETTLE_BASE_URL": "http://127.0.0.1:9",
         },
     )
 

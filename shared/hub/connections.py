@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -105,6 +105,43 @@ class OngoingSettings(StrictSettings):
         return fulfilled_from in self.locations.values()
 
 
+class ZettleSettings(StrictSettings):
+    """One Zettle organisation: its POS stock follows webshop sales, and its levels flow back."""
+
+    oauth_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://oauth.zettle.com"
+    products_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = (
+        "https://products.izettle.com"
+    )
+    inventory_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = (
+        "https://inventory.izettle.com"
+    )
+    secret_name: SecretName
+    """Secrets Manager name of a JSON secret with `client_id`, `api_key` and `webhook_signing_keys`."""
+    transfer_states: Annotated[list[OrderStatus], Field(min_length=1)] = [OrderStatus.CONFIRMED]
+    """Order states in which the order's quantities leave Zettle stock. A cancelled order is always
+    acted on: what left the stock comes back."""
+    fulfilled_from: list[NonEmptyId] | None = None
+    """Bemakers locations whose orders lower Zettle stock. Left out, every order does."""
+    location: NonEmptyId
+    """The Bemakers location that Zettle's store balances are pushed to."""
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+
+    @field_validator("transfer_states")
+    @classmethod
+    def _cancelled_is_implied(cls, states: list[OrderStatus]) -> list[OrderStatus]:
+        if OrderStatus.CANCELLED in states:
+            raise ValueError("transfer_states cannot include cancelled: a cancelled order is always acted on")
+        return states
+
+    def sells(self, fulfilled_from: str | None) -> bool:
+        """Return whether an order fulfilled from `fulfilled_from` lowers Zettle stock."""
+        return self.fulfilled_from is None or fulfilled_from in self.fulfilled_from
+
+
+StockSourceName = Literal["ongoing", "zettle"]
+
+
 class Connection(StrictSettings):
     connection_id: ConnectionId
     bemakers: BemakersSettings
@@ -112,12 +149,47 @@ class Connection(StrictSettings):
     ongoing: OngoingSettings | None = None
     products: ProductImportSettings | None = None
     """Import products from a connected system into Bemakers. Left out, the connection imports none."""
+    zettle: ZettleSettings | None = None
+    stock_masters: dict[str, StockSourceName] = {}
+    """The stock source whose levels Bemakers takes, per SKU prefix; the longest matching prefix wins,
+    and the empty prefix matches every SKU. Required, with an empty-prefix entry, when the
+    connection has more than one stock source, so that every SKU has exactly one master."""
 
     @model_validator(mode="after")
     def _check_product_source(self) -> Connection:
         if self.products is not None and self.products.source == "economic" and self.economic is None:
             raise ValueError("products.source economic needs the connection's economic settings")
         return self
+
+    @model_validator(mode="after")
+    def _one_master_per_sku(self) -> Connection:
+        sources = self.stock_sources()
+        unknown = sorted({name for name in self.stock_masters.values() if name not in sources})
+        if unknown:
+            raise ValueError(f"stock_masters names {unknown}, which this connection does not configure")
+        if len(sources) > 1 and "" not in self.stock_masters:
+            raise ValueError(
+                f"the connection has stock sources {sources}: add stock_masters with an entry for the"
+                ' empty prefix "" (every other SKU), so that each SKU has one master'
+            )
+        return self
+
+    def stock_sources(self) -> list[str]:
+        """Return the names of the connection's stock sources."""
+        names: list[str] = []
+        if self.ongoing is not None:
+            names.append("ongoing")
+        if self.zettle is not None:
+            names.append("zettle")
+        return names
+
+    def stock_master(self, sku: str) -> str | None:
+        """Return the stock source whose level of `sku` Bemakers takes, or None when no source is."""
+        prefixes = [prefix for prefix in self.stock_masters if sku.startswith(prefix)]
+        if prefixes:
+            return self.stock_masters[max(prefixes, key=len)]
+        sources = self.stock_sources()
+        return sources[0] if len(sources) == 1 else None
 
     def secret_names(self) -> list[str]:
         """Return every Secrets Manager name the connection refers to."""
@@ -126,6 +198,8 @@ class Connection(StrictSettings):
             names.append(self.economic.secret_name)
         if self.ongoing is not None:
             names.append(self.ongoing.secret_name)
+        if self.zettle is not None:
+            names.append(self.zettle.secret_name)
         return names
 
 

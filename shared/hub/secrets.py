@@ -44,6 +44,18 @@ class OngoingCredentials(BaseModel):
     """The password Ongoing's webhooks send with HTTP Basic authentication. Without it, webhooks get 401."""
 
 
+class ZettleCredentials(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str = Field(min_length=1)
+    """The client id of the merchant's self-hosted app in Zettle."""
+    api_key: str = Field(min_length=1)
+    """The API key the merchant created: a signed JWT sent as the assertion of the token request."""
+    webhook_signing_keys: list[str] = Field(default_factory=list, max_length=2)
+    """The signing keys of the merchant's webhook subscriptions: two while one is replaced. Without
+    one, Zettle webhooks get 401 and only the schedule imports Zettle stock."""
+
+
 def read_secret(name: str, model: type[SecretModel]) -> SecretModel:
     """Read the JSON secret `name` and validate it. Raises ConfigurationError without the secret's content."""
     try:

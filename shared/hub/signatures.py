@@ -1,7 +1,9 @@
 """Webhook signatures: HMAC-SHA256 over `timestamp + "." + raw body`, hex-encoded.
 
 The signature header may carry several `v1=` values, and a connection may have two secrets
-in force while a secret is rotated; a delivery is genuine when any pair matches.
+in force while a secret is rotated; a delivery is genuine when any pair matches. Zettle signs
+its webhooks the same way, with the timestamp and payload taken from the message body and the
+bare hex digest in its header (`verify_hex`).
 """
 
 from __future__ import annotations
@@ -40,5 +42,22 @@ def verify(
     for secret in secrets:
         expected = sign(secret, timestamp, body)
         if any(hmac.compare_digest(expected, candidate) for candidate in offered):
+            return
+    raise InvalidSignature("signature does not match")
+
+
+def verify_hex(*, secrets: list[str], timestamp: str | None, signature: str | None, payload: bytes) -> None:
+    """Check a delivery whose signature is one bare hex digest of `timestamp + "." + payload`.
+
+    Raises InvalidSignature with a reason that contains no secret or signature. The caller checks
+    the timestamp's age, when it should.
+    """
+    if not timestamp or not signature:
+        raise InvalidSignature("missing signature or timestamp")
+    if not secrets:
+        raise InvalidSignature("no signing key is configured for this connection")
+    offered = signature.strip().lower()
+    for secret in secrets:
+        if hmac.compare_digest(sign(secret, timestamp, payload), offered):
             return
     raise InvalidSignature("signature does not match")

@@ -35,6 +35,7 @@ def test_connections_apply_writes_each_connection(
     monkeypatch.setenv("BEMAKERS_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("ECONOMIC_BASE_URL", "http://127.0.0.1:2")
     monkeypatch.setenv("ONGOING_BASE_URL", "http://127.0.0.1:3")
+    monkeypatch.setenv("ZETTLE_BASE_URL", "http://127.0.0.1:4")
     status = main(
         [
             "connections",
@@ -58,6 +59,7 @@ def test_connections_apply_warns_of_missing_secrets(
     monkeypatch.setenv("BEMAKERS_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("ECONOMIC_BASE_URL", "http://127.0.0.1:2")
     monkeypatch.setenv("ONGOING_BASE_URL", "http://127.0.0.1:3")
+    monkeypatch.setenv("ZETTLE_BASE_URL", "http://127.0.0.1:4")
     main(
         [
             "connections",

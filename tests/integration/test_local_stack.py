@@ -446,6 +446,18 @@ def test_fulfillment_function_routes_ongoing_webhooks(local: LocalResources) -> 
     )
 
 
+def test_inventory_function_routes_zettle_webhooks(local: LocalResources) -> None:
+    inventory = local.functions()["InventoryImportFunction"]
+    assert inventory.http_api_events == (
+        HttpApiEvent(
+            name="ZettleWebhook",
+            method="POST",
+            path="/webhooks/zettle/{connection_id}",
+            api_id="HubHttpApi",
+        ),
+    )
+
+
 def test_import_functions_run_on_schedules(local: LocalResources) -> None:
     functions = local.functions()
     schedules = {

@@ -1,6 +1,6 @@
 import pytest
 
-from hub.signatures import InvalidSignature, sign, verify
+from hub.signatures import InvalidSignature, sign, verify, verify_hex
 
 BODY = b'{"id":"dlv_1"}'
 NOW = 1_800_000_000.0
@@ -66,3 +66,26 @@ def test_rejection_reason_never_contains_the_signature() -> None:
     with pytest.raises(InvalidSignature) as caught:
         verify(secrets=["s1"], timestamp=str(int(NOW)), signature_header=header, body=BODY, now=NOW)
     assert header[3:] not in str(caught.value)
+
+
+def test_verify_hex_accepts_zettle_signature() -> None:
+    timestamp = "2026-12-01T10:00:00.000Z"
+    verify_hex(secrets=["k1"], timestamp=timestamp, signature=sign("k1", timestamp, BODY), payload=BODY)
+
+
+def test_verify_hex_accepts_second_key_during_rotation() -> None:
+    timestamp = "2026-12-01T10:00:00.000Z"
+    signature = sign("new", timestamp, BODY)
+    verify_hex(secrets=["old", "new"], timestamp=timestamp, signature=signature, payload=BODY)
+
+
+def test_verify_hex_rejects_other_timestamp() -> None:
+    signature = sign("k1", "2026-12-01T10:00:00.000Z", BODY)
+    with pytest.raises(InvalidSignature):
+        verify_hex(secrets=["k1"], timestamp="2026-12-01T10:00:01.000Z", signature=signature, payload=BODY)
+
+
+def test_verify_hex_rejects_without_configured_key() -> None:
+    timestamp = "2026-12-01T10:00:00.000Z"
+    with pytest.raises(InvalidSignature, match="no signing key"):
+        verify_hex(secrets=[], timestamp=timestamp, signature=sign("k1", timestamp, BODY), payload=BODY)

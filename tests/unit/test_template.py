@@ -383,7 +383,12 @@ def test_ledger_ttl_is_enabled() -> None:
 # ---------------------------------------------------------------------------
 
 # Custom metrics that stand for a document the hub could not deliver. Each needs an alarm.
-ALARMED_HUB_METRICS = ["WarehouseChangesRefused", "NegativeStockLevels", "FulfillmentsFailed"]
+ALARMED_HUB_METRICS = [
+    "WarehouseChangesRefused",
+    "NegativeStockLevels",
+    "FulfillmentsFailed",
+    "ZettleCredentialsRejected",
+]
 
 
 @pytest.mark.parametrize("metric", ALARMED_HUB_METRICS)
@@ -413,6 +418,15 @@ def test_ongoing_webhook_route_reaches_fulfillment_import() -> None:
         if properties["Path"].startswith("/webhooks/ongoing/")
     ]
     assert routes == [("FulfillmentImportFunction", "/webhooks/ongoing/{connection_id}")]
+
+
+def test_zettle_webhook_route_reaches_inventory_import() -> None:
+    routes = [
+        (function_id, properties["Path"])
+        for function_id, _, properties in events_of_type("HttpApi")
+        if properties["Path"].startswith("/webhooks/zettle/")
+    ]
+    assert routes == [("InventoryImportFunction", "/webhooks/zettle/{connection_id}")]
 
 
 @pytest.mark.parametrize("function_id", ["FulfillmentImportFunction", "InventoryImportFunction"])

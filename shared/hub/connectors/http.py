@@ -58,10 +58,12 @@ class JsonHttpClient:
         json_body: Any = None,
         data: bytes | None = None,
         idempotent: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """Send a request and return the response, retrying transient failures.
 
         Returns any response that is not retryable, 4xx included, for the connector to map.
+        `headers` are added to the session's headers for this request only, such as a bearer token.
         Raises TargetUnavailable when the attempts run out or a non-idempotent request failed
         in a way that leaves its effect unknown. `idempotent` overrides the method's default
         (GET, PUT, DELETE and HEAD are idempotent), e.g. for a PATCH that sets absolute values.
@@ -73,7 +75,9 @@ class JsonHttpClient:
         for attempt in range(1, self._max_attempts + 1):
             last_attempt = attempt == self._max_attempts
             try:
-                response = self._session.request(method, url, params=params, data=body, timeout=self._timeout)
+                response = self._session.request(
+                    method, url, params=params, data=body, headers=headers, timeout=self._timeout
+                )
             except requests.ConnectionError as error:
                 # requests reports both a refused connection and one dropped after sending as
                 # ConnectionError. Only the first is safe to resend for a POST.

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from hub.connections import Connection
 from hub.connectors.bemakers import BemakersClient
-from hub.connectors.ongoing import OngoingClient
 from hub.errors import ConfigurationError, HubError, TargetError
 from hub.inventory.base import StockSource
-from hub.inventory.ongoing import OngoingStockSource
 from hub.inventory.push import PushCounts, push_changed_levels
+from hub.inventory.sources import stock_sources
 from hub.inventory.store import PushedLevels
 from hub.observability import logger, metrics
 from hub.runtime import Runtime, get_runtime
@@ -36,6 +35,7 @@ class InventoryImportFailed(HubError):
 @dataclass
 class InventoryReport:
     connection_id: str
+    source: str
     complete: bool
     """False when the run stopped at a checkpoint to resume next time."""
     resumed: bool
@@ -44,7 +44,7 @@ class InventoryReport:
 
 
 def import_inventory(time_left: Callable[[], float]) -> list[InventoryReport]:
-    """Import every connection that has a stock source. Raises InventoryImportFailed when any failed.
+    """Import every stock source of every connection. Raises InventoryImportFailed when any failed.
 
     `time_left` returns the seconds left in this invocation.
     """
@@ -52,11 +52,11 @@ def import_inventory(time_left: Callable[[], float]) -> list[InventoryReport]:
     reports: list[InventoryReport] = []
     failed: list[str] = []
     for connection in runtime.connections.list():
-        if connection.ongoing is None:
+        if not connection.stock_sources():
             continue
         try:
-            source = OngoingStockSource(connection.ongoing, OngoingClient.from_settings(connection.ongoing))
-            reports.append(import_connection_inventory(runtime, connection, source, time_left))
+            for source in stock_sources(connection):
+                reports.append(import_connection_inventory(runtime, connection, source, time_left))
         except (TargetError, ConfigurationError) as error:
             logger.error(
                 "inventory import failed",
@@ -77,7 +77,9 @@ def import_connection_inventory(
     """Push the source's changed levels from the saved checkpoint on, until the end or the time runs short."""
     checkpoint_name = f"{CHECKPOINT_NAME}#{source.name}"
     position = runtime.cursors.checkpoint(connection.connection_id, checkpoint_name)
-    report = InventoryReport(connection.connection_id, complete=False, resumed=position is not None)
+    report = InventoryReport(
+        connection.connection_id, source.name, complete=False, resumed=position is not None
+    )
     credentials = read_secret(connection.bemakers.secret_name, BemakersCredentials)
     bemakers = BemakersClient(
         connection.bemakers.base_url, credentials, timeout_seconds=connection.bemakers.timeout_seconds
@@ -87,7 +89,14 @@ def import_connection_inventory(
     while time_left() >= SAFETY_MARGIN_SECONDS:
         page = source.read_page(position)
         report.counts.add(
-            push_changed_levels(connection.connection_id, source.name, page.readings, pushed, bemakers)
+            push_changed_levels(
+                connection.connection_id,
+                source.name,
+                page.readings,
+                pushed,
+                bemakers,
+                stock_master=connection.stock_master,
+            )
         )
         report.pages += 1
         position = page.next_position

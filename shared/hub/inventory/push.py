@@ -2,11 +2,13 @@
 
 Shared by every stock source. Readings without a SKU or location, and negative readings, are
 left out. They are logged with their ids and counted in a metric, and none of them stops the run.
+When the connection names another source as a SKU's stock master, this source's reading of it is
+left out too, so two systems never overwrite each other's levels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +28,8 @@ class PushCounts:
     unmapped_warehouse: int = 0
     negative: int = 0
     rejected: int = 0
+    other_master: int = 0
+    """Readings of SKUs whose stock master is another source."""
 
     def add(self, other: PushCounts) -> None:
         for name in vars(self):
@@ -38,14 +42,21 @@ def push_changed_levels(
     readings: Sequence[StockReading],
     pushed: PushedLevels,
     bemakers: BemakersClient,
+    stock_master: Callable[[str], str | None] | None = None,
 ) -> PushCounts:
-    """Push the readings whose quantity differs from the last pushed one, and remember what Bemakers took."""
+    """Push the readings whose quantity differs from the last pushed one, and remember what Bemakers took.
+
+    `stock_master` returns the source whose level of a SKU Bemakers takes; None pushes every SKU.
+    """
     counts = PushCounts(read=len(readings))
     levels: dict[tuple[str, str], Decimal] = {}
     for reading in readings:
         if reading.sku is None:
             counts.without_sku += 1
             logger.warning("article without a SKU mapping", source=source, item_id=reading.item_id)
+            continue
+        if stock_master is not None and stock_master(reading.sku) != source:
+            counts.other_master += 1
             continue
         if reading.location is None:
             counts.unmapped_warehouse += 1
@@ -87,6 +98,10 @@ def push_changed_levels(
         counts.pushed += len(accepted)
         counts.rejected += len(rejected)
 
+    if counts.other_master:
+        logger.info(
+            "stock of SKUs mastered by another source left out", source=source, readings=counts.other_master
+        )
     if counts.unmapped_warehouse:
         logger.info(
             "stock in unmapped warehouses left out", source=source, readings=counts.unmapped_warehouse
