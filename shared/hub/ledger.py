@@ -436,7 +436,9 @@ class Ledger:
         upper = f"log#{_timestamp(until.timestamp())}" if until is not None else "log#~"
         items = self._query(
             IndexName=BY_CONNECTION_INDEX,
-            KeyConditionExpression="by_connection = :connection AND by_connection_sort BETWEEN :lower AND :upper",
+            KeyConditionExpression=(
+                "by_connection = :connection AND by_connection_sort BETWEEN :lower AND :upper"
+            ),
             ExpressionAttributeValues={
                 ":connection": connection_id,
                 ":lower": f"log#{_timestamp(since.timestamp())}",
@@ -461,7 +463,9 @@ class Ledger:
         records: list[TransferRecord] = []
         items = self._query(
             IndexName=BY_CONNECTION_INDEX,
-            KeyConditionExpression="by_connection = :connection AND begins_with(by_connection_sort, :failure)",
+            KeyConditionExpression=(
+                "by_connection = :connection AND begins_with(by_connection_sort, :failure)"
+            ),
             ExpressionAttributeValues={":connection": connection_id, ":failure": "failure#"},
         )
         for item in items:
