@@ -168,6 +168,27 @@ class LocalHub:
     def queue_url(self, logical_id: str) -> str:
         return self._resources.queue_urls[logical_id]
 
+    def topic_arn(self, logical_id: str) -> str:
+        return self._resources.topic_arns[logical_id]
+
+    def subscribe_queue(self, topic_logical_id: str) -> str:
+        """Subscribe a new queue to the topic, with raw delivery, and return the queue's URL.
+
+        Stands in for an e-mail or HTTPS subscriber, so tests and the demo can read what the
+        topic sent.
+        """
+        sqs = boto3.client("sqs", region_name=REGION)
+        name = f"{self._resources.prefix}-{topic_logical_id}-subscriber-{uuid.uuid4().hex[:8]}"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        boto3.client("sns", region_name=REGION).subscribe(
+            TopicArn=self.topic_arn(topic_logical_id),
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        return str(url)
+
     def queue_depth(self, logical_id: str) -> int:
         """Return the number of messages in a queue, visible or in flight."""
         attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(

@@ -177,6 +177,16 @@ def test_tables_named_after_logical_ids(local: LocalResources) -> None:
     }
 
 
+def test_topics_named_after_logical_ids(local: LocalResources) -> None:
+    names = {logical_id: arn.rsplit(":", 1)[-1] for logical_id, arn in local.topic_arns.items()}
+    assert names == {"AlarmTopic": "test-AlarmTopic", "NotificationTopic": "test-NotificationTopic"}
+
+
+def test_environment_resolves_notification_topic(local: LocalResources) -> None:
+    environment = local.function_environment("OrderTransferFunction")
+    assert environment["NOTIFICATION_TOPIC_ARN"] == local.topic_arns["NotificationTopic"]
+
+
 def test_tables_exist_on_moto(local: LocalResources, dynamodb: Any) -> None:
     assert set(dynamodb.list_tables()["TableNames"]) == set(local.table_names.values())
 
@@ -228,6 +238,7 @@ def test_queues_named_after_logical_ids(local: LocalResources) -> None:
         "OrdersQueue": "test-OrdersQueue",
         "OrdersDeadLetterQueue": "test-OrdersDeadLetterQueue",
         "OrderPollDeadLetterQueue": "test-OrderPollDeadLetterQueue",
+        "OperationsDeadLetterQueue": "test-OperationsDeadLetterQueue",
     }
 
 
@@ -340,7 +351,13 @@ def test_environment_rejects_unknown_parameter(local: LocalResources) -> None:
 
 
 def test_functions_lists_template_functions(local: LocalResources) -> None:
-    assert set(local.functions()) == {"WebhookFunction", "OrderPollFunction", "OrderTransferFunction"}
+    assert set(local.functions()) == {
+        "WebhookFunction",
+        "OrderPollFunction",
+        "OrderTransferFunction",
+        "StatusReportFunction",
+        "HeartbeatFunction",
+    }
 
 
 def test_transfer_function_consumes_orders_queue(local: LocalResources) -> None:
@@ -394,6 +411,8 @@ def test_functions_carry_template_settings(local: LocalResources) -> None:
         "WebhookFunction": ("functions/webhook/", "app.lambda_handler", 10),
         "OrderPollFunction": ("functions/order_poll/", "app.lambda_handler", 120),
         "OrderTransferFunction": ("functions/order_transfer/", "app.lambda_handler", 60),
+        "StatusReportFunction": ("functions/status_report/", "app.lambda_handler", 120),
+        "HeartbeatFunction": ("functions/heartbeat/", "app.lambda_handler", 120),
     }
 
 
@@ -402,6 +421,8 @@ def test_describe_functions_needs_no_aws() -> None:
         "WebhookFunction",
         "OrderPollFunction",
         "OrderTransferFunction",
+        "StatusReportFunction",
+        "HeartbeatFunction",
     }
 
 
