@@ -4,6 +4,10 @@ hubctl demo                          run the main job end to end on the local st
 hubctl replay FILE...                send webhook delivery files through the local stack
 hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
 hubctl connections apply FILE        validate a connections file and write it to the connections table
+hubctl status ORDER                  show an order's transfer state and journey across targets
+hubctl log CONNECTION                list a connection's transfer steps (--since 1h --failed)
+hubctl replay-order CONNECTION ORDER read the order from Bemakers again and queue its transfer
+hubctl redrive QUEUE                 move a dead-letter queue's messages back to their source queue
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from hubctl import commands
+from hubctl.operations import add_operations_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--endpoint-url", help="AWS endpoint URL, e.g. a moto server on loopback")
     apply.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     apply.set_defaults(run=commands.connections_apply)
+
+    add_operations_commands(subcommands)
     return parser
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import quote
 
 import requests
 from pydantic import ValidationError
@@ -75,6 +76,34 @@ class BemakersClient:
                     TARGET, "GET /v1/orders returned the same next_cursor twice", status=response.status_code
                 )
             cursor = page.next_cursor
+
+    def get_order(self, order_id: str) -> Order:
+        """Return the order as Bemakers has it now.
+
+        Raises TargetRejected (for a missing order too, with status 404) or TargetUnavailable.
+        """
+        response = self._http.request("GET", f"/v1/orders/{quote(order_id, safe='')}")
+        if response.status_code in (401, 403):
+            raise TargetUnavailable(
+                TARGET,
+                f"Bemakers rejected the API token (HTTP {response.status_code})",
+                status=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise TargetRejected(
+                TARGET,
+                f"GET /v1/orders/{order_id} failed with HTTP {response.status_code}:"
+                f" {_error_message(response)}",
+                status=response.status_code,
+            )
+        try:
+            return Order.model_validate_json(response.content)
+        except ValidationError as error:
+            raise TargetRejected(
+                TARGET,
+                f"order {order_id} fails the Bemakers contract at {validation_paths(error)[:5]}",
+                status=response.status_code,
+            ) from None
 
 
 def _error_message(response: requests.Response) -> str:

@@ -71,6 +71,8 @@ def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list
     )
 
     targets = _cached_order_targets(connection)
+    if message.targets is not None:
+        targets = [target for target in targets if target.name in message.targets]
     if message.kind == "credit_note":
         # NOTE: credit notes are recorded as waiting until the financial flow transfers them,
         # so that nothing received is dropped and a replay can pick them up.

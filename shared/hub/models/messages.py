@@ -25,5 +25,7 @@ class DocumentChanged(BaseModel):
     delivery_id: str | None = None
     force: bool = False
     """Transfer even when this version was already applied (a replay after a fix)."""
+    targets: list[str] | None = None
+    """Names of the targets to transfer to (a replay for one target); None means every target."""
     snapshot: dict[str, Any]
     """The Bemakers document as the webhook or the poll delivered it."""

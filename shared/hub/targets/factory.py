@@ -6,7 +6,13 @@ from hub.connections import Connection
 from hub.connectors.economic import EconomicClient
 from hub.secrets import EconomicCredentials, read_secret
 from hub.targets.base import OrderTarget
+from hub.targets.economic import NAME as ECONOMIC
 from hub.targets.economic import EconomicOrderTarget
+
+
+def order_target_names(connection: Connection) -> list[str]:
+    """Return the names of the targets an order of this connection goes to, without reading secrets."""
+    return [ECONOMIC] if connection.economic is not None else []
 
 
 def order_targets(connection: Connection) -> list[OrderTarget]:
