@@ -29,6 +29,7 @@ class BemakersSandbox(LoopbackJsonServer):
         """Store or replace an order. Raises pydantic.ValidationError when it breaks the contract."""
         Order.model_validate(order)
         with self._state_lock:
+            self.remember_previous_state()
             self._orders[order["id"]] = order
 
     @property
@@ -38,6 +39,12 @@ class BemakersSandbox(LoopbackJsonServer):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"error": {"status": status, "message": message}}
+
+    def snapshot_state(self) -> Any:
+        return dict(self._orders)
+
+    def restore_state(self, snapshot: Any) -> None:
+        self._orders = dict(snapshot)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         if request.headers.get("Authorization") != f"Bearer {self._api_token}":
