@@ -76,6 +76,7 @@ class DrainReport:
     succeeded: int
     failed_attempts: int
     dead_lettered: int
+    crashed_invocations: int = 0
 
 
 class LocalHub:
@@ -241,11 +242,21 @@ class LocalHub:
             logical_id, events.scheduler_event(schedule_name=logical_id, region=REGION, now=now)
         )
 
-    def drain_queue(self, queue_logical_id: str = "OrdersQueue", *, max_batches: int = 200) -> DrainReport:
+    def drain_queue(
+        self,
+        queue_logical_id: str = "OrdersQueue",
+        *,
+        max_batches: int = 200,
+        crashes: tuple[type[BaseException], ...] = (),
+        on_crash: Callable[[BaseException], None] | None = None,
+    ) -> DrainReport:
         """Run the queue's consumer until the queue is empty, as the SQS event source mapping would.
 
         Failed records are made visible again at once instead of after the visibility timeout,
         so a message that keeps failing reaches the DLQ through the queue's own redrive policy.
+        An exception of a type in `crashes` stands for the function's process dying: the whole
+        batch comes back, and `on_crash` runs first (to let the time pass that the visibility
+        timeout would).
         """
         function_id, batch_size = self._consumer_of(queue_logical_id)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -254,7 +265,7 @@ class LocalHub:
             "QueueArn"
         ]
         dead_letter_before = self._dead_letter_depth(queue_logical_id)
-        batches = succeeded = failed = 0
+        batches = succeeded = failed = crashed = 0
         for _ in range(max_batches):
             received = sqs.receive_message(
                 QueueUrl=queue_url,
@@ -282,6 +293,11 @@ class LocalHub:
                 failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
             except Exception:  # noqa: BLE001 - as in Lambda, a failed invocation returns the whole batch
                 failed_ids = {message["MessageId"] for message in received}
+            except crashes as crash:
+                crashed += 1
+                if on_crash is not None:
+                    on_crash(crash)
+                failed_ids = {message["MessageId"] for message in received}
             for message in received:
                 if message["MessageId"] in failed_ids:
                     failed += 1
@@ -296,6 +312,7 @@ class LocalHub:
             succeeded=succeeded,
             failed_attempts=failed,
             dead_lettered=self._dead_letter_depth(queue_logical_id) - dead_letter_before,
+            crashed_invocations=crashed,
         )
 
     def _consumer_of(self, queue_logical_id: str) -> tuple[str, int]:

@@ -86,6 +86,21 @@ def add_operations_commands(subcommands: Any) -> None:
     _add_stack_options(redrive)
     redrive.set_defaults(run=redrive_command)
 
+    faults = subcommands.add_parser(
+        "faults", help="run the fault suite: many orders through the local stack under injected faults"
+    )
+    faults.add_argument("--orders", type=int, default=2000, help="orders to send (default 2000)")
+    faults.add_argument("--seed", type=int, default=20261204, help="seed of every random choice")
+    faults.add_argument("--connections", type=int, default=10, help="connections the orders are spread over")
+    faults.add_argument(
+        "--workers", type=int, default=4, help="processes, each a local stack with its own connections"
+    )
+    faults.add_argument("--fault-rate", type=float, default=0.2, help="share of target calls that fail")
+    faults.add_argument(
+        "--crash-rate", type=float, default=0.03, help="share of ledger writes the function crashes before"
+    )
+    faults.set_defaults(run=faults_command)
+
 
 def _add_stack_options(
     parser: argparse.ArgumentParser, *, ledger: bool = False, connections: bool = False, queue: bool = False
@@ -496,3 +511,25 @@ def _error_text(record: TransferRecord | TransferLogEntry) -> str:
         if detail
     )
     return f"{error.message} ({details})" if details else error.message
+
+
+# ---------------------------------------------------------------------------------------------
+# faults
+# ---------------------------------------------------------------------------------------------
+
+
+def faults_command(arguments: argparse.Namespace) -> int:
+    """Run the fault suite, print its counts and return 1 when a check failed."""
+    from hubctl.fault_suite import FaultSuiteSettings, run_fault_suite
+
+    settings = FaultSuiteSettings(
+        orders=arguments.orders,
+        seed=arguments.seed,
+        connections=arguments.connections,
+        fault_rate=arguments.fault_rate,
+        crash_rate=arguments.crash_rate,
+        workers=arguments.workers,
+    )
+    report = run_fault_suite(settings)
+    print("\n".join(report.lines()))
+    return 0 if report.passed else 1
