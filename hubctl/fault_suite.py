@@ -11,7 +11,7 @@ moto and loopback sandboxes:
 - a few orders carry a currency e-conomic does not know, so e-conomic rejects them for good.
 
 Then it checks that every sandbox holds exactly one invoice per transferable order, that no
-order is lost, that the dead-letter queue holds nothing, and that every failure shows in the
+order is lost, that the dead-letter queue is empty, and that every failure shows in the
 transfer log and in the EMF metrics. Everything random comes from one seed.
 """
 

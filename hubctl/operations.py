@@ -1,8 +1,8 @@
 """Operator commands: `status`, `log`, `replay-order` and `redrive`.
 
-Each reads or changes the stack's own tables and queues, on AWS or on a moto server
-(`--region`, `--endpoint-url`, table and queue names from options, the environment or the
-stack outputs), or with `--local` on a local stack that first runs the sample deliveries.
+Each reads or changes the stack's own tables and queues. On AWS or a moto server, the names
+come from options, the environment or the stack outputs, with `--region` and `--endpoint-url`.
+With `--local` they come from a local stack that first runs the sample deliveries.
 """
 
 from __future__ import annotations

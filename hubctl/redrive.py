@@ -2,8 +2,8 @@
 
 On AWS this starts SQS's own message-move task (StartMessageMoveTask), which moves the messages
 server-side and keeps their attributes. moto 5.x and some other endpoints do not implement
-that call; there the messages are received, sent again to the source queue with their
-attributes, and deleted from the dead-letter queue, in batches of 10.
+that call. There the messages are received, sent again to the source queue with their
+attributes and deleted from the dead-letter queue, in batches of 10.
 
 Both ways are safe to repeat. A second redrive finds an empty queue or the running task and
 starts nothing new. A crash between the send and the delete leaves a message in both queues,
@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-# Error codes with which an endpoint says it does not know an action.
+# Error codes of an endpoint that does not implement the action called.
 _UNSUPPORTED_CODES = frozenset(
     {"InvalidAction", "UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
 )
@@ -28,7 +28,7 @@ RECEIVE_VISIBILITY_SECONDS = 60
 
 
 class RedriveError(Exception):
-    """The messages cannot be moved. The message says why and what to do."""
+    """The messages cannot be moved. The exception message gives the reason and what to do."""
 
 
 class _MoveTaskUnsupported(Exception):

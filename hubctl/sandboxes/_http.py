@@ -406,7 +406,7 @@ class LoopbackJsonServer:
           that a client with the usual timeout still receives.
         - "dropped": close the connection without performing the request or responding.
         - "accepted_then_dropped": perform the request, then close the connection without a response.
-        - "stale_read": answer a GET from the state before the latest write, as an eventually
+        - "stale_read": serve a GET from the state before the latest write, as an eventually
           consistent read may. Only GETs match it, and the sandbox must support snapshots.
         Faults are matched in the order they were injected.
         """

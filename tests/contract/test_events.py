@@ -66,7 +66,13 @@ def test_schedule_event_is_an_eventbridge_event() -> None:
 
 def test_sam_local_env_file_names_every_function() -> None:
     variables = json.loads((EVENTS / "sam-local-env.json").read_text(encoding="utf-8"))
-    assert sorted(variables) == ["OrderPollFunction", "OrderTransferFunction", "WebhookFunction"]
+    assert sorted(variables) == [
+        "HeartbeatFunction",
+        "OrderPollFunction",
+        "OrderTransferFunction",
+        "StatusReportFunction",
+        "WebhookFunction",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -75,6 +81,8 @@ def test_sam_local_env_file_names_every_function() -> None:
         ("webhook", "webhook-order-created.json", '"statusCode": 202'),
         ("order_transfer", "order-transfer-sqs-batch.json", '"batchItemFailures": []'),
         ("order_poll", "order-poll-schedule.json", '"orders_enqueued": 5'),
+        ("StatusReportFunction", "status-report-schedule.json", '"connections": 1'),
+        ("HeartbeatFunction", "heartbeat-schedule.json", '"silent_connections": []'),
     ],
 )
 def test_hubctl_invoke_runs_each_sample_event(

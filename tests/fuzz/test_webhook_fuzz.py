@@ -1,8 +1,9 @@
 """Fuzzing the webhook endpoint with hypothesis: 5,000 generated deliveries, valid and broken.
 
-Each example is one request through the HTTP API event to the webhook function. Requests built
-to be valid must be accepted and queued exactly once; every other request must get a 4xx
-and queue nothing; no request may get a 5xx. `make faults` runs this module, `make test` does not.
+Each example is one request through the HTTP API event to the webhook function. A request
+built to be valid must be accepted and queued exactly once. Every other request must get a
+4xx and queue nothing, and no request may get a 5xx. `make faults` runs this module, and
+`make test` does not.
 """
 
 from __future__ import annotations

@@ -80,6 +80,9 @@ def _replay_every_path(environment: DemoEnvironment) -> None:
     body["data"].update(id="ord_rejected", updated_at="2026-12-04T00:00:00Z")
     environment.deliver(delivery_for(body, "dlv_rejected"))
     environment.hub.drain_queue()
+    # The operations functions: the report names the open failure, the heartbeat finds nothing.
+    environment.hub.run_schedule("StatusReportFunction")
+    environment.hub.run_schedule("HeartbeatFunction")
 
 
 def test_personal_data_list_is_not_empty() -> None:
@@ -102,5 +105,12 @@ def test_logs_were_captured(
     output = captured_logs.getvalue() + capfd.readouterr().out
     assert all(
         message in output
-        for message in ("delivery enqueued", "webhook rejected", "transfer rejected", "retrying request")
+        for message in (
+            "delivery enqueued",
+            "webhook rejected",
+            "transfer rejected",
+            "retrying request",
+            "notice published",
+            "status report built",
+        )
     )

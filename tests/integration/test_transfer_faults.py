@@ -65,7 +65,7 @@ def test_stale_order_list_is_caught_by_next_poll(environment: DemoEnvironment) -
     strict=True,
     reason="a draft lookup that misses the draft a failed attempt created leads to a second draft",
 )
-def test_stale_draft_lookup_after_accepted_then_500_gives_one_invoice(environment: DemoEnvironment) -> None:
+def test_stale_draft_lookup_gives_one_invoice(environment: DemoEnvironment) -> None:
     environment.configure_economic(book_invoices=False)
     environment.economic.inject_fault("GET", "/invoices/drafts", "stale_read", times=2)
     environment.economic.inject_fault("POST", "/invoices/drafts", "accepted_then_500")

@@ -1,7 +1,7 @@
 """Replaying a transfer: read the order from Bemakers again and queue it with `force`.
 
 The replay goes through the orders queue and the transfer function like any other change, so
-the ledger's lease and each target's lookup by external reference keep it exactly-once: a
+the ledger's lease and each target's lookup by external reference keep it exactly-once. A
 replay of a transferred order adopts the document that exists instead of creating another.
 """
 
