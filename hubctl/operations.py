@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.ledger import OPEN_FAILURE_STATES, Ledger, TransferLogEntry, TransferRecord
+
+if TYPE_CHECKING:
+    from hubctl.local import LocalHub
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -33,6 +36,8 @@ class StackNames:
     ledger_table: str | None
     connections_table: str | None
     orders_queue_url: str | None
+    local_hub: LocalHub | None = None
+    """With --local, the running local stack, so replay and redrive can process the queue."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,20 +200,12 @@ def _local_stack() -> Iterator[StackNames]:
 
         resources = environment.hub.resources
         assert resources is not None
-        names = StackNames(
+        yield StackNames(
             ledger_table=resources.table_names["LedgerTable"],
             connections_table=resources.table_names["ConnectionsTable"],
             orders_queue_url=resources.queue_urls["OrdersQueue"],
+            local_hub=environment.hub,
         )
-        _local_environment.append(environment)
-        try:
-            yield names
-        finally:
-            _local_environment.pop()
-
-
-# The running local stack, for commands that finish their work on it (replay and redrive drain the queue).
-_local_environment: list[Any] = []
 
 
 def _require(value: str | None, what: str, option: str, variable: str, output: str) -> str:
@@ -386,8 +383,8 @@ def replay_order_command(arguments: argparse.Namespace) -> int:
                 targets=arguments.target,
             )
             journey: list[TransferLogEntry] = []
-            if _local_environment:
-                _local_environment[-1].hub.drain_queue()
+            if names.local_hub is not None:
+                names.local_hub.drain_queue()
                 journey = _ledger(names).journey(arguments.connection, "order", arguments.order)
     except (_UsageError, ConfigurationError, ConnectionNotFound, TargetError) as error:
         return _fail(str(error))
@@ -424,14 +421,14 @@ def redrive_command(arguments: argparse.Namespace) -> int:
     from hubctl.redrive import RedriveError, redrive, resolve_queue_url
 
     try:
-        with _stack(arguments):
+        with _stack(arguments) as names:
             sqs = boto3.client("sqs")
             queue = arguments.queue
-            if _local_environment:
-                resources = _local_environment[-1].hub.resources
-                queue = resources.queue_urls.get(queue, queue)
+            local = names.local_hub
+            if local is not None and local.resources is not None:
+                queue = local.resources.queue_urls.get(queue, queue)
             result = redrive(sqs, resolve_queue_url(sqs, queue), wait=not arguments.no_wait)
-            drained = _local_environment[-1].hub.drain_queue() if _local_environment else None
+            drained = local.drain_queue() if local is not None else None
     except (_UsageError, RedriveError) as error:
         return _fail(str(error))
 

@@ -58,6 +58,8 @@ class FuzzRequest:
     body: bytes
     valid: bool
     document_id: str | None = None
+    resend: bool = False
+    """Send the same request a second time, as an at-least-once sender may."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,9 +123,9 @@ def valid_requests(draw: st.DrawFn) -> FuzzRequest:
     event = draw(valid_events())
     body = dumps_json(event).encode("utf-8")
     delivery_id = f"dlv_{draw(st.uuids())}"
-    return FuzzRequest(
-        "valid", DEMO_CONNECTION, _headers(body, delivery_id=delivery_id), body, True, event["data"]["id"]
-    )
+    headers = _headers(body, delivery_id=delivery_id)
+    resend = draw(st.booleans())
+    return FuzzRequest("valid", DEMO_CONNECTION, headers, body, True, event["data"]["id"], resend)
 
 
 @st.composite
@@ -276,6 +278,10 @@ def test_webhook_fuzz(stack: DemoEnvironment, request: FuzzRequest) -> None:
     assert [(message["document_id"], message["delivery_id"]) for message in queued] == [
         (request.document_id, delivery_id)
     ]
+    if request.resend:
+        again = stack.hub.deliver_webhook(request.connection_id, request.headers, request.body)
+        assert int(again["statusCode"]) == 200
+        assert _take_queued(stack.hub.queue_url("OrdersQueue")) == []
 
 
 def test_fuzz_covered_every_kind() -> None:
