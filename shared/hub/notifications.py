@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
 from hub.aws import sns_client
@@ -30,6 +30,8 @@ class TransferFailedNotice(BaseModel):
     target: str
     version: int
     error: TargetErrorRecord | None
+    # NOTE: the reason is the target's own message, as the ledger and the logs keep it. The
+    # hub sends no personal data to it, but a target could echo a value back in its message.
     failed_at: str
 
     def subject(self) -> str:
@@ -163,12 +165,13 @@ def publish(topic_arn: str, notice: Notice) -> bool:
                 "connection_id": {"DataType": "String", "StringValue": notice.connection_id},
             },
         )
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:
         logger.error(
             "notice not published",
             notice_type=notice.type,
             connection_id=notice.connection_id,
-            error_code=error.response["Error"]["Code"],
+            error_type=type(error).__name__,
+            error_code=error.response["Error"]["Code"] if isinstance(error, ClientError) else None,
         )
         metrics.add_metric(name="NoticesFailed", unit="Count", value=1)
         return False

@@ -82,6 +82,19 @@ def test_notices_per_connection_hour_are_capped(
     assert len(_of_type(received_messages(notices), "transfer_failed")) == 2
 
 
+def test_unpublished_notice_leaves_transfer_failed(
+    environment: DemoEnvironment, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:no-such-topic")
+    from hub.runtime import reset_runtime
+
+    reset_runtime()
+    _reject(environment, "ord_bad")
+    state = environment.ledger.get(DEMO_CONNECTION, "order", "ord_bad", "economic")
+    assert state is not None and state.state.value == "failed"
+    assert '"NoticesFailed"' in capfd.readouterr().out
+
+
 def test_retried_transfer_sends_no_notice(environment: DemoEnvironment, notices: str) -> None:
     environment.economic.inject_fault("POST", "/invoices/drafts", "http_500")
     environment.deliver(sample_delivery(CONSUMER_DK))
