@@ -8,6 +8,7 @@ hubctl status ORDER                  show an order's transfer state and journey 
 hubctl log CONNECTION                list a connection's transfer steps (--since 1h --failed)
 hubctl replay-order CONNECTION ORDER read the order from Bemakers again and queue its transfer
 hubctl redrive QUEUE                 move a dead-letter queue's messages back to their source queue
+hubctl faults                        run the fault suite: many orders under injected faults
 """
 
 from __future__ import annotations

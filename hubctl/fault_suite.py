@@ -80,7 +80,8 @@ class SimulatedCrash(BaseException):
 class FaultSuiteSettings:
     orders: int = 2000
     seed: int = 20261204
-    connections: int = 10
+    connections: int = 16
+    """Connections, each with its own sandboxes; a multiple of `workers` spreads the load evenly."""
     fault_rate: float = 0.2
     """Share of all target calls (e-conomic and Bemakers) that fail."""
     crash_rate: float = 0.03

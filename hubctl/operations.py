@@ -96,7 +96,7 @@ def add_operations_commands(subcommands: Any) -> None:
     )
     faults.add_argument("--orders", type=int, default=2000, help="orders to send (default 2000)")
     faults.add_argument("--seed", type=int, default=20261204, help="seed of every random choice")
-    faults.add_argument("--connections", type=int, default=10, help="connections the orders are spread over")
+    faults.add_argument("--connections", type=int, default=16, help="connections the orders are spread over")
     faults.add_argument(
         "--workers", type=int, default=4, help="processes, each a local stack with its own connections"
     )

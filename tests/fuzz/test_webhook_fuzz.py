@@ -230,15 +230,12 @@ def stack() -> Iterator[DemoEnvironment]:
 
 
 def _take_queued(queue_url: str) -> list[dict[str, Any]]:
+    # One request sends at most one message, so one receive of up to 10 sees them all.
     sqs = boto3.client("sqs", region_name=REGION)
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(message["Body"]) for message in messages]
 
 
 SEEN_DELIVERIES: set[str] = set()
