@@ -10,7 +10,7 @@ moto and loopback sandboxes:
 - the transfer function "crashes" at random between a target call and its ledger write;
 - a few orders carry a currency e-conomic does not know, so e-conomic rejects them for good.
 
-Then it checks that every sandbox holds exactly one invoice per transferable order, that no
+Then it checks that every sandbox contains exactly one invoice per transferable order, that no
 order is lost, that the dead-letter queue is empty, and that every failure shows in the
 transfer log and in the EMF metrics. Everything random comes from one seed.
 """
@@ -50,8 +50,9 @@ from hubctl.sandboxes._http import FaultKind, dumps_json, loads_json
 from hubctl.sandboxes.bemakers import BemakersSandbox
 from hubctl.sandboxes.economic import EconomicSandbox
 
-# Drawn with equal chance for a faulted e-conomic call. Timeouts cost the client its whole
-# read timeout, so they are one kind of nine to keep the suite's run time in check.
+# A faulted e-conomic call gets one of these entries, each with equal chance, so http_500
+# (listed twice) comes twice as often. A timeout costs the client its whole read timeout, so
+# it is one entry of nine to keep the suite's run time in check.
 ECONOMIC_FAULTS: tuple[FaultKind, ...] = (
     "http_500",
     "http_503",

@@ -239,7 +239,7 @@ def _sqs() -> Any:
 
 
 def _take_queued(queue_url: str) -> list[dict[str, Any]]:
-    # One request sends at most one message, so one receive of up to 10 sees them all.
+    # One request sends at most one message, so one receive of up to 10 returns them all.
     sqs = _sqs()
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
     for message in messages:
