@@ -9,7 +9,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := shared:.
 
-.PHONY: demo test unit integration contract lint typecheck cfn-lint sam-validate sam-build clean
+.PHONY: demo test faults fault-suite fuzz unit integration contract lint typecheck cfn-lint sam-validate sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ integration: $(VENV)/.installed
 
 contract: $(VENV)/.installed
 	$(PY) -m pytest tests/contract
+
+# The fault suite (2,000 orders under injected faults, seeded) and the webhook fuzz test
+# (5,000 hypothesis examples). CI runs both after `make test`.
+faults: fault-suite fuzz
+
+fault-suite: $(VENV)/.installed
+	$(PY) -m hubctl faults --orders 2000 --seed 20261204
+
+fuzz: $(VENV)/.installed
+	$(PY) -m pytest tests/fuzz
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check shared functions hubctl tests

@@ -5,6 +5,11 @@ hubctl replay FILE...                send webhook delivery files through the loc
 hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
 hubctl connections apply FILE        validate a connections file and write it to the connections table
 hubctl products resync CONNECTION    resync a connection's products into Bemakers on the local stack
+hubctl status ORDER                  show an order's transfer state and journey across targets
+hubctl log CONNECTION                list a connection's transfer steps (--since 1h --failed)
+hubctl replay-order CONNECTION ORDER read the order from Bemakers again and queue its transfer
+hubctl redrive QUEUE                 move a dead-letter queue's messages back to their source queue
+hubctl faults                        run the fault suite: many orders under injected faults
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from hubctl import commands
+from hubctl.operations import add_operations_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     resync.add_argument("connection", help="connection id, such as demo-brewery")
     resync.add_argument("--log-level", default="WARNING", help="the flow's log level (default WARNING)")
     resync.set_defaults(run=commands.products_resync)
+
+    add_operations_commands(subcommands)
     return parser
 
 

@@ -156,6 +156,30 @@ class DemoEnvironment:
             delivery = delivery.signed(DEMO_WEBHOOK_SECRET)
         return self.hub.deliver_webhook(connection_id, delivery.headers, delivery.body)
 
+    def use_economic_only(self, **economic_changes: Any) -> None:
+        """Reduce the demo connection to its e-conomic target, booking each invoice at transfer.
+
+        Tests written for the order flow to e-conomic alone use this, so that the warehouse and
+        POS targets of the demo connection add no steps of their own.
+        """
+        store = get_runtime().connections
+        connection = store.get(DEMO_CONNECTION)
+        if connection.economic is None:
+            raise ValueError(f"connection {DEMO_CONNECTION} has no e-conomic settings")
+        changes = {"booking": "on_transfer", **economic_changes}
+        economic = connection.economic.model_validate({**connection.economic.model_dump(), **changes})
+        store.put(
+            connection.model_copy(
+                update={
+                    "economic": economic,
+                    "ongoing": None,
+                    "zettle": None,
+                    "stock_masters": {},
+                    "products": None,
+                }
+            )
+        )
+
     def configure_economic(self, **changes: Any) -> None:
         """Change the demo connection's e-conomic settings, e.g. `book_invoices=False`."""
         store = get_runtime().connections

@@ -80,6 +80,7 @@ class DrainReport:
     succeeded: int
     failed_attempts: int
     dead_lettered: int
+    crashed_invocations: int = 0
 
 
 class LocalHub:
@@ -172,6 +173,27 @@ class LocalHub:
     def queue_url(self, logical_id: str) -> str:
         return self._resources.queue_urls[logical_id]
 
+    def topic_arn(self, logical_id: str) -> str:
+        return self._resources.topic_arns[logical_id]
+
+    def subscribe_queue(self, topic_logical_id: str) -> str:
+        """Subscribe a new queue to the topic, with raw delivery, and return the queue's URL.
+
+        Stands in for an e-mail or HTTPS subscriber, so tests and the demo can read what the
+        topic sent.
+        """
+        sqs = boto3.client("sqs", region_name=REGION)
+        name = f"{self._resources.prefix}-{topic_logical_id}-subscriber-{uuid.uuid4().hex[:8]}"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        boto3.client("sns", region_name=REGION).subscribe(
+            TopicArn=self.topic_arn(topic_logical_id),
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        return str(url)
+
     def queue_depth(self, logical_id: str) -> int:
         """Return the number of messages in a queue, visible or in flight."""
         attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
@@ -254,11 +276,21 @@ class LocalHub:
             logical_id, events.scheduler_event(schedule_name=logical_id, region=REGION, now=now)
         )
 
-    def drain_queue(self, queue_logical_id: str = "OrdersQueue", *, max_batches: int = 200) -> DrainReport:
+    def drain_queue(
+        self,
+        queue_logical_id: str = "OrdersQueue",
+        *,
+        max_batches: int = 200,
+        crashes: tuple[type[BaseException], ...] = (),
+        on_crash: Callable[[BaseException], None] | None = None,
+    ) -> DrainReport:
         """Run the queue's consumer until the queue is empty, as the SQS event source mapping would.
 
         Failed records are made visible again at once instead of after the visibility timeout,
         so a message that keeps failing reaches the DLQ through the queue's own redrive policy.
+        An exception of a type in `crashes` stands for the function's process dying: the whole
+        batch comes back, and `on_crash` runs first (to let the time pass that the visibility
+        timeout would).
         """
         function_id, batch_size = self._consumer_of(queue_logical_id)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -267,7 +299,7 @@ class LocalHub:
             "QueueArn"
         ]
         dead_letter_before = self._dead_letter_depth(queue_logical_id)
-        batches = succeeded = failed = 0
+        batches = succeeded = failed = crashed = 0
         for _ in range(max_batches):
             received = sqs.receive_message(
                 QueueUrl=queue_url,
@@ -295,6 +327,11 @@ class LocalHub:
                 failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
             except Exception:  # noqa: BLE001 - as in Lambda, a failed invocation returns the whole batch
                 failed_ids = {message["MessageId"] for message in received}
+            except crashes as crash:
+                crashed += 1
+                if on_crash is not None:
+                    on_crash(crash)
+                failed_ids = {message["MessageId"] for message in received}
             for message in received:
                 if message["MessageId"] in failed_ids:
                     failed += 1
@@ -309,6 +346,7 @@ class LocalHub:
             succeeded=succeeded,
             failed_attempts=failed,
             dead_lettered=self._dead_letter_depth(queue_logical_id) - dead_letter_before,
+            crashed_invocations=crashed,
         )
 
     def _consumer_of(self, queue_logical_id: str) -> tuple[str, int]:

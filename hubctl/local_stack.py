@@ -1,4 +1,4 @@
-"""Recreate template.yaml's DynamoDB tables and SQS queues on moto, and describe its functions.
+"""Recreate template.yaml's DynamoDB tables, SQS queues and SNS topics on moto, and describe its functions.
 
 `sam local` needs Docker, so local runs and tests read the SAM template themselves. Each
 table and queue is created from its own properties, and each function's environment is
@@ -501,6 +501,8 @@ class LocalResources:
     """Queue URL by logical id."""
     queue_arns: dict[str, str] = field(default_factory=dict)
     """Queue ARN by logical id."""
+    topic_arns: dict[str, str] = field(default_factory=dict)
+    """SNS topic ARN by logical id."""
 
     def function_environment(
         self, logical_id: str, *, parameter_overrides: Mapping[str, str] | None = None
@@ -539,6 +541,7 @@ class LocalResources:
         )
         _register_tables(resolver, self.table_names, self.region, self.account_id)
         _register_queues(resolver, self.queue_urls, self.queue_arns)
+        _register_topics(resolver, self.topic_arns)
         return resolver
 
 
@@ -550,6 +553,8 @@ def create_local_resources(
     parameter_overrides: Mapping[str, str] | None = None,
 ) -> LocalResources:
     """Create every AWS::DynamoDB::Table and AWS::SQS::Queue of the template on moto.
+
+    SNS topics are created too, so that functions' references to them resolve.
 
     The caller must have moto active: in-process with `moto.mock_aws`, or a moto server
     reached through AWS_ENDPOINT_URL. Raises NotLocalError when STS reports an account
@@ -582,6 +587,7 @@ def create_local_resources(
     _register_tables(resolver, resources.table_names, region, account_id)
 
     _create_queues(session.client("sqs"), template, resolver, resources)
+    _create_topics(session.client("sns"), template, resolver, resources)
     return resources
 
 
@@ -613,6 +619,23 @@ def _register_queues(
         resolver.attributes[(logical_id, "Arn")] = arn
         resolver.attributes[(logical_id, "QueueUrl")] = url
         resolver.attributes[(logical_id, "QueueName")] = arn.rsplit(":", 1)[-1]
+
+
+def _register_topics(resolver: _Resolver, topic_arns: Mapping[str, str]) -> None:
+    for logical_id, arn in topic_arns.items():
+        resolver.references[logical_id] = arn
+        resolver.attributes[(logical_id, "TopicArn")] = arn
+        resolver.attributes[(logical_id, "TopicName")] = arn.rsplit(":", 1)[-1]
+
+
+def _create_topics(
+    sns: Any, template: Mapping[str, Any], resolver: _Resolver, resources: LocalResources
+) -> None:
+    """Create every SNS topic, without its KMS key or subscriptions, named `<prefix>-<logical id>`."""
+    for logical_id in _resources_of_type(template, "AWS::SNS::Topic", resolver):
+        arn = sns.create_topic(Name=f"{resources.prefix}-{logical_id}")["TopicArn"]
+        resources.topic_arns[logical_id] = arn
+    _register_topics(resolver, resources.topic_arns)
 
 
 def _create_table(dynamodb: Any, name: str, properties: Mapping[str, Any], resolver: _Resolver) -> None:

@@ -2,13 +2,15 @@
 
 A sandbox subclasses `LoopbackJsonServer` and implements `handle()`. The base class runs
 `http.server.ThreadingHTTPServer` on a daemon thread, writes no request lines to stderr,
-records every request, injects faults per test, and writes `Decimal` numbers into JSON exactly.
+records every request, injects faults per test (one at a time, or at random at a seeded
+rate), and writes `Decimal` numbers into JSON exactly.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import threading
 from collections.abc import Mapping
@@ -23,8 +25,19 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 logger = logging.getLogger(__name__)
 
-FaultKind = Literal["http_500", "http_503", "http_429", "accepted_then_500", "timeout"]
+FaultKind = Literal[
+    "http_500",
+    "http_503",
+    "http_429",
+    "accepted_then_500",
+    "timeout",
+    "slow",
+    "dropped",
+    "accepted_then_dropped",
+    "stale_read",
+]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+_READ_METHODS = frozenset({"GET", "HEAD"})
 
 _STATUS_FAULTS: dict[str, int] = {"http_500": 500, "http_503": 503, "http_429": 429}
 _DEFAULT_RETRY_AFTER_SECONDS = 1
@@ -137,6 +150,8 @@ class HttpResponse:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    """Close the connection without sending anything, as a dropped connection does."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +185,18 @@ class _Fault:
 
     def matches(self, request: HttpRequest) -> bool:
         method_matches = self.method == "*" or self.method == request.method
-        return method_matches and request.path.startswith(self.path_prefix)
+        # A stale read only makes sense on a read.
+        kind_matches = self.kind != "stale_read" or request.method in _READ_METHODS
+        return method_matches and kind_matches and request.path.startswith(self.path_prefix)
+
+
+@dataclass
+class _RandomFaults:
+    rate: float
+    kinds: tuple[str, ...]
+    generator: random.Random
+    path_prefix: str
+    injected: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,6 +261,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(owner.dispatch(request))
 
     def _send(self, response: HttpResponse) -> None:
+        if response.drop:
+            # Nothing is written, and the server closes the socket after this handler returns.
+            self.close_connection = True
+            return
         payload = b"" if response.body is None else dumps_json(response.body).encode("utf-8")
         try:
             self.send_response(response.status)
@@ -265,6 +295,8 @@ class LoopbackJsonServer:
         self.slow_seconds = slow_seconds
         self._state_lock = threading.RLock()
         self._faults: list[_Fault] = []
+        self._random_faults: _RandomFaults | None = None
+        self._previous_state: Any = None
         self._recorded: list[RecordedRequest] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -332,6 +364,26 @@ class LoopbackJsonServer:
         """Return the body of an error response that the base class sends itself."""
         return {"message": message, "httpStatusCode": status}
 
+    def snapshot_state(self) -> Any:
+        """Return a copy of the sandbox's state that `restore_state` can put back, or None.
+
+        Sandboxes that return a snapshot support the "stale_read" fault. A shallow copy is
+        enough when handlers replace stored documents instead of changing them in place.
+        """
+        return None
+
+    def restore_state(self, snapshot: Any) -> None:
+        """Put back a state that `snapshot_state` returned."""
+        raise NotImplementedError
+
+    def remember_previous_state(self) -> None:
+        """Record the current state as the one a stale read returns.
+
+        Call it before changing the state outside HTTP, as `BemakersSandbox.put_order` does.
+        """
+        with self._state_lock:
+            self._previous_state = self.snapshot_state()
+
     # -- faults ---------------------------------------------------------------------------------
 
     def inject_fault(
@@ -350,10 +402,15 @@ class LoopbackJsonServer:
         - "accepted_then_500": perform the request, then respond with 500 instead of its response.
         - "timeout": perform the request, then wait `slow_seconds` before responding, so a client
           with a shorter read timeout gives up although the request took effect.
+        - "slow": perform the request and respond after `slow_seconds` / 10, a slow response
+          that a client with the usual timeout still receives.
+        - "dropped": close the connection without performing the request or responding.
+        - "accepted_then_dropped": perform the request, then close the connection without a response.
+        - "stale_read": serve a GET from the state before the latest write, as an eventually
+          consistent read may. Only GETs match it, and the sandbox must support snapshots.
         Faults are matched in the order they were injected.
         """
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
+        self._check_kind(kind)
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
 
@@ -361,10 +418,39 @@ class LoopbackJsonServer:
         with self._state_lock:
             self._faults.append(fault)
 
+    def inject_random_faults(
+        self, rate: float, kinds: tuple[FaultKind, ...], *, seed: int, path_prefix: str = "/"
+    ) -> None:
+        """Fault each request under `path_prefix` with probability `rate`, as a kind drawn from `kinds`.
+
+        The draws come from a generator seeded with `seed`, so a client that sends its requests
+        in the same order gets the same faults. Faults injected with `inject_fault` come first.
+        A "stale_read" drawn for a write is served as a plain response.
+        """
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be between 0 and 1, got {rate}")
+        for kind in kinds:
+            self._check_kind(kind)
+        with self._state_lock:
+            self._random_faults = _RandomFaults(rate, tuple(kinds), random.Random(seed), path_prefix)  # noqa: S311 - test faults, not security
+
+    @property
+    def random_faults_injected(self) -> dict[str, int]:
+        """How many random faults of each kind fired so far."""
+        with self._state_lock:
+            return dict(self._random_faults.injected) if self._random_faults else {}
+
     def clear_faults(self) -> None:
-        """Drop every fault that has not fired yet."""
+        """Drop every fault that has not fired yet, random faults included."""
         with self._state_lock:
             self._faults.clear()
+            self._random_faults = None
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
+        if kind == "stale_read" and self.snapshot_state() is None:
+            raise ValueError(f"{type(self).__name__} keeps no earlier state, so it cannot serve stale reads")
 
     def _take_fault(self, request: HttpRequest) -> _Fault | None:
         with self._state_lock:
@@ -374,7 +460,16 @@ class LoopbackJsonServer:
                     if fault.remaining == 0:
                         self._faults.remove(fault)
                     return fault
-        return None
+            chance = self._random_faults
+            if chance is None or not request.path.startswith(chance.path_prefix):
+                return None
+            if chance.generator.random() >= chance.rate:
+                return None
+            kind = chance.generator.choice(chance.kinds)
+            if kind == "stale_read" and request.method not in _READ_METHODS:
+                return None
+            chance.injected[kind] = chance.injected.get(kind, 0) + 1
+            return _Fault("*", chance.path_prefix, kind, 1, 0 if kind == "http_429" else None)
 
     def _fault_response(self, status: int, retry_after: int | None) -> HttpResponse:
         messages = {
@@ -398,16 +493,48 @@ class LoopbackJsonServer:
             response = self._fault_response(_STATUS_FAULTS[fault.kind], fault.retry_after)
             self._record(request, response.status)
             return response
+        if fault is not None and fault.kind == "dropped":
+            self._record(request, 0)
+            return HttpResponse(0, drop=True)
 
-        response = self._handle_safely(request)
+        if fault is not None and fault.kind == "stale_read":
+            response = self._handle_stale(request)
+        else:
+            response = self._handle_keeping_previous_state(request)
 
         if fault is not None and fault.kind == "accepted_then_500":
             response = self._fault_response(500, fault.retry_after)
+        if fault is not None and fault.kind == "accepted_then_dropped":
+            self._record(request, 0)
+            return HttpResponse(0, drop=True)
         self._record(request, response.status)
 
         if fault is not None and fault.kind == "timeout":
             self._stopping.wait(self.slow_seconds)
+        if fault is not None and fault.kind == "slow":
+            self._stopping.wait(self.slow_seconds / 10)
         return response
+
+    def _handle_keeping_previous_state(self, request: HttpRequest) -> HttpResponse:
+        if request.method in _READ_METHODS:
+            return self._handle_safely(request)
+        with self._state_lock:
+            before = self.snapshot_state()
+            response = self._handle_safely(request)
+            if response.status < 400 and before is not None:
+                self._previous_state = before
+            return response
+
+    def _handle_stale(self, request: HttpRequest) -> HttpResponse:
+        with self._state_lock:
+            if self._previous_state is None:
+                return self._handle_safely(request)
+            current = self.snapshot_state()
+            self.restore_state(self._previous_state)
+            try:
+                return self._handle_safely(request)
+            finally:
+                self.restore_state(current)
 
     def _handle_safely(self, request: HttpRequest) -> HttpResponse:
         try:

@@ -64,6 +64,7 @@ class BemakersSandbox(LoopbackJsonServer):
         """Store or replace an order. Raises pydantic.ValidationError when it breaks the contract."""
         Order.model_validate(order)
         with self._state_lock:
+            self.remember_previous_state()
             self._orders[order["id"]] = order
 
     def put_credit_note(self, credit_note: dict[str, Any]) -> None:
@@ -122,6 +123,12 @@ class BemakersSandbox(LoopbackJsonServer):
         if fields:
             error["fields"] = fields
         return {"error": error}
+
+    def snapshot_state(self) -> Any:
+        return dict(self._orders)
+
+    def restore_state(self, snapshot: Any) -> None:
+        self._orders = dict(snapshot)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         if request.headers.get("Authorization") != f"Bearer {self._api_token}":

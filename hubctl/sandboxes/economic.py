@@ -1106,6 +1106,22 @@ class EconomicSandbox(LoopbackJsonServer):
     def error_body(self, status: int, message: str) -> Any:
         return _error_body(status, message, "Retry the request with backoff.")
 
+    def snapshot_state(self) -> Any:
+        # Handlers replace stored documents rather than change them, so shallow copies suffice.
+        return (
+            dict(self._customers),
+            dict(self._products),
+            dict(self._drafts),
+            dict(self._booked),
+            self._next_draft_number,
+        )
+
+    def restore_state(self, snapshot: Any) -> None:
+        customers, products, drafts, booked, next_draft_number = snapshot
+        self._customers, self._products = dict(customers), dict(products)
+        self._drafts, self._booked = dict(drafts), dict(booked)
+        self._next_draft_number = next_draft_number
+
     def handle(self, request: HttpRequest) -> HttpResponse:
         try:
             self._authenticate(request)

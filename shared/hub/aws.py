@@ -26,8 +26,15 @@ def sqs_client() -> Any:
     return boto3.client("sqs")
 
 
+@cache
+def sns_client() -> Any:
+    """Return the SNS client."""
+    return boto3.client("sns")
+
+
 def reset_clients() -> None:
     """Forget cached clients, so the next call builds them from the current environment."""
     dynamodb_table.cache_clear()
     dynamodb_resource.cache_clear()
     sqs_client.cache_clear()
+    sns_client.cache_clear()

@@ -5,7 +5,14 @@ Items in the ledger table (partition key `pk`, sort key `sk`):
   the applied version, the target's document numbers, the last error and the lease;
 - transfer log, same `pk`, `sk = log#{time}#{target}#{state}`: one item per step, removed by
   DynamoDB TTL through `expires_at` after the configured number of days;
-- webhook deliveries, `pk = {connection}#delivery#{delivery id}`, `sk = delivery`, with TTL.
+- webhook deliveries, `pk = {connection}#delivery#{delivery id}`, `sk = delivery`, with TTL;
+- failure notices, same `pk` as the document, `sk = notice#{target}`: when the last failure
+  notification for that document and target was sent, so repeats are rate-limited;
+- notices per connection and hour, `pk = {connection}#notices`, `sk = hour#{YYYYMMDDHH}`, with TTL.
+
+The `ByConnection` index lists a connection's items in time order. Its keys `by_connection` and
+`by_connection_sort` are set only on transfer log items (`log#{time}#...`) and on transfer states
+that failed and are still open (`failure#{first failure time}`), so the index stays sparse.
 
 The lease is a conditional write: a worker may transfer a version only when no newer or equal
 version was applied and no other worker's lease is still running. A crashed worker's lease ends
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -29,6 +36,8 @@ from pydantic import BaseModel, ConfigDict
 from hub.aws import dynamodb_table
 
 DELIVERY_TTL_SECONDS = 7 * 24 * 3600
+BY_CONNECTION_INDEX = "ByConnection"
+NOTICE_COUNTER_TTL_SECONDS = 2 * 24 * 3600
 
 _DESERIALIZER = TypeDeserializer()
 
@@ -79,6 +88,33 @@ class TransferRecord(BaseModel):
     updated_at: str
 
 
+OPEN_FAILURE_STATES = frozenset({TransferState.FAILED, TransferState.RETRYING})
+"""States that leave a document and target waiting for someone: a rejection or a retry still pending."""
+
+
+class TransferLogEntry(BaseModel):
+    """One step of a transfer as the log recorded it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connection_id: str
+    kind: str
+    document_id: str
+    target: str
+    state: TransferState
+    version: int
+    documents: dict[str, str] = {}
+    error: TargetErrorRecord | None = None
+    attempts: int | None = None
+    duration_ms: int | None = None
+    """Milliseconds from taking the lease to this step, on the step that ends a lease."""
+    logged_at: str
+
+
+TransferListener = Callable[[TransferLogEntry], None]
+"""Called after each transfer log item is written, e.g. to emit metrics or notifications."""
+
+
 class ClaimRefused(Exception):
     """The lease was not granted. `record` is the ledger state that refused it."""
 
@@ -108,10 +144,16 @@ class Ledger:
         *,
         log_ttl_days: int,
         clock: Callable[[], float] = time.time,
+        listeners: Sequence[TransferListener] = (),
     ) -> None:
         self._table_name = table_name
         self._log_ttl_seconds = log_ttl_days * 24 * 3600
         self._clock = clock
+        self._listeners = list(listeners)
+
+    def add_listener(self, listener: TransferListener) -> None:
+        """Call `listener` after every transfer log item this ledger writes."""
+        self._listeners.append(listener)
 
     @property
     def _table(self) -> Any:
@@ -178,7 +220,11 @@ class Ledger:
             record = _record_from_item(_deserialize(error.response.get("Item", {})))
             stale = not force and record.applied_version is not None and record.applied_version >= version
             raise ClaimRefused(record, stale=stale) from None
-        return Lease(owner=owner, record=_record_from_item(response["Attributes"]))
+        lease = Lease(owner=owner, record=_record_from_item(response["Attributes"]))
+        # Logging the start too means a crash between the target call and `finish` leaves a
+        # visible `in_progress` step without an end.
+        self.append_log(lease.record)
+        return lease
 
     def finish(
         self,
@@ -212,6 +258,14 @@ class Ledger:
         else:
             assignments.append("#error = :error")
             values[":error"] = error.model_dump(exclude_none=True)
+        if state in OPEN_FAILURE_STATES:
+            # Listed in ByConnection as an open failure, dated by its first failure.
+            assignments.append("by_connection = :connection")
+            assignments.append("by_connection_sort = if_not_exists(by_connection_sort, :failure_sort)")
+            values[":connection"] = record.connection_id
+            values[":failure_sort"] = f"failure#{_timestamp(now)}"
+        else:
+            removals.extend(["by_connection", "by_connection_sort"])
         try:
             response = self._table.update_item(
                 Key={
@@ -231,7 +285,8 @@ class Ledger:
             current = _record_from_item(_deserialize(client_error.response.get("Item", {})))
             raise ClaimRefused(current, stale=False) from None
         finished = _record_from_item(response["Attributes"])
-        self.append_log(finished)
+        started = datetime.fromisoformat(record.updated_at).timestamp()
+        self.append_log(finished, duration_ms=max(int((now - started) * 1000), 0))
         return finished
 
     def record_waiting(
@@ -315,22 +370,37 @@ class Ledger:
         self.append_log(record)
         return record
 
-    def append_log(self, record: TransferRecord) -> None:
-        """Write one transfer-log item for `record`, removed by TTL after the configured days."""
+    def append_log(self, record: TransferRecord, *, duration_ms: int | None = None) -> None:
+        """Write one transfer-log item for `record`, removed by TTL after the configured days.
+
+        Then call each listener with the entry. A listener's exception propagates.
+        """
         now = self._clock()
+        logged_at = _timestamp(now)
+        entry = TransferLogEntry(
+            connection_id=record.connection_id,
+            kind=record.kind,
+            document_id=record.document_id,
+            target=record.target,
+            state=record.state,
+            version=record.version,
+            documents=record.documents,
+            error=record.error,
+            attempts=record.attempts,
+            duration_ms=duration_ms,
+            logged_at=logged_at,
+        )
         item: dict[str, Any] = {
             "pk": _document_key(record.connection_id, record.kind, record.document_id),
-            "sk": f"log#{_timestamp(now)}#{record.target}#{record.state.value}",
-            "target": record.target,
-            "state": record.state.value,
-            "version": record.version,
-            "documents": record.documents,
-            "logged_at": _timestamp(now),
+            "sk": f"log#{logged_at}#{record.target}#{record.state.value}",
+            **entry.model_dump(mode="json", exclude_none=True),
+            "by_connection": record.connection_id,
+            "by_connection_sort": f"log#{logged_at}#{record.kind}#{record.document_id}#{record.target}",
             "expires_at": int(now) + self._log_ttl_seconds,
         }
-        if record.error is not None:
-            item["error"] = record.error.model_dump(exclude_none=True)
         self._table.put_item(Item=item)
+        for listener in self._listeners:
+            listener(entry)
 
     def history(self, connection_id: str, kind: str, document_id: str) -> list[dict[str, Any]]:
         """Return the transfer-log items of one document, oldest first."""
@@ -363,6 +433,152 @@ class Ledger:
             }
         )
 
+    # -- reading the transfer log ---------------------------------------------------------------
+
+    def states(self, connection_id: str, kind: str, document_id: str) -> list[TransferRecord]:
+        """Return the transfer state of one document for each target that recorded one."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :target)",
+            ExpressionAttributeValues={
+                ":pk": _document_key(connection_id, kind, document_id),
+                ":target": "target#",
+            },
+            ConsistentRead=True,
+        )
+        return [_record_from_item(item) for item in items]
+
+    def journey(self, connection_id: str, kind: str, document_id: str) -> list[TransferLogEntry]:
+        """Return every logged step of one document, across targets, oldest first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :log)",
+            ExpressionAttributeValues={
+                ":pk": _document_key(connection_id, kind, document_id),
+                ":log": "log#",
+            },
+            ConsistentRead=True,
+        )
+        entries = [_log_entry_from_item(item) for item in self._unexpired(items)]
+        return sorted(entries, key=lambda entry: entry.logged_at)
+
+    def connection_log(
+        self,
+        connection_id: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[TransferLogEntry]:
+        """Yield the connection's logged steps from `since` to `until` (default: now), in time order.
+
+        Reads the ByConnection index, which is eventually consistent: a step written a moment
+        ago may be missing.
+        """
+        upper = f"log#{_timestamp(until.timestamp())}" if until is not None else "log#~"
+        items = self._query(
+            IndexName=BY_CONNECTION_INDEX,
+            KeyConditionExpression=(
+                "by_connection = :connection AND by_connection_sort BETWEEN :lower AND :upper"
+            ),
+            ExpressionAttributeValues={
+                ":connection": connection_id,
+                ":lower": f"log#{_timestamp(since.timestamp())}",
+                ":upper": upper,
+            },
+            ScanIndexForward=not newest_first,
+        )
+        for item in self._unexpired(items):
+            yield _log_entry_from_item(item)
+
+    def latest_step(
+        self, connection_id: str, *, since: datetime, states: frozenset[TransferState]
+    ) -> TransferLogEntry | None:
+        """Return the connection's newest logged step in one of `states` since `since`, or None."""
+        for entry in self.connection_log(connection_id, since=since, newest_first=True):
+            if entry.state in states:
+                return entry
+        return None
+
+    def open_failures(self, connection_id: str, *, limit: int | None = None) -> list[TransferRecord]:
+        """Return the connection's transfers that failed or wait for a retry, oldest failure first."""
+        records: list[TransferRecord] = []
+        items = self._query(
+            IndexName=BY_CONNECTION_INDEX,
+            KeyConditionExpression=(
+                "by_connection = :connection AND begins_with(by_connection_sort, :failure)"
+            ),
+            ExpressionAttributeValues={":connection": connection_id, ":failure": "failure#"},
+        )
+        for item in items:
+            record = _record_from_item(item)
+            # The index is eventually consistent, so a state that has since changed is skipped.
+            if record.state in OPEN_FAILURE_STATES:
+                records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
+        return records
+
+    def _query(self, **request: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            response = self._table.query(**request)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _unexpired(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        # DynamoDB deletes expired items up to a few days late, so reads skip them themselves.
+        now = self._clock()
+        return (item for item in items if int(item.get("expires_at", now + 1)) > now)
+
+    # -- failure notices ------------------------------------------------------------------------
+
+    def claim_notice(
+        self, connection_id: str, kind: str, document_id: str, target: str, *, quiet_seconds: int
+    ) -> bool:
+        """Return True when no failure notice for this document and target went out in `quiet_seconds`.
+
+        Records the notice at the same time, with a conditional write, so two workers cannot
+        both send one.
+        """
+        now = self._clock()
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": _document_key(connection_id, kind, document_id),
+                    "sk": f"notice#{target}",
+                    "notified_at": _number(now),
+                    "expires_at": int(now) + quiet_seconds,
+                },
+                ConditionExpression="attribute_not_exists(pk) OR notified_at < :quiet_start",
+                ExpressionAttributeValues={":quiet_start": _number(now - quiet_seconds)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def count_notice(self, connection_id: str, *, hourly_limit: int) -> bool:
+        """Count one notice in the connection's current hour. Returns False once `hourly_limit` is reached."""
+        now = self._clock()
+        hour = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H")
+        try:
+            self._table.update_item(
+                Key={"pk": f"{connection_id}#notices", "sk": f"hour#{hour}"},
+                UpdateExpression="ADD sent :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":limit": hourly_limit,
+                    ":expires": int(now) + NOTICE_COUNTER_TTL_SECONDS,
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
 
 def _number(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
@@ -392,4 +608,22 @@ def _record_from_item(item: dict[str, Any]) -> TransferRecord:
         lease_expires_at=float(item["lease_expires_at"]) if "lease_expires_at" in item else None,
         attempts=int(item.get("attempts", 0)),
         updated_at=str(item["updated_at"]),
+    )
+
+
+def _log_entry_from_item(item: dict[str, Any]) -> TransferLogEntry:
+    # Log items written before the entry's ids were stored carry them only in `pk`.
+    connection_id, kind, document_id = str(item["pk"]).split("#", 2)
+    return TransferLogEntry(
+        connection_id=str(item.get("connection_id", connection_id)),
+        kind=str(item.get("kind", kind)),
+        document_id=str(item.get("document_id", document_id)),
+        target=str(item["target"]),
+        state=TransferState(item["state"]),
+        version=int(item["version"]),
+        documents={key: str(value) for key, value in item.get("documents", {}).items()},
+        error=TargetErrorRecord.model_validate(item["error"]) if item.get("error") else None,
+        attempts=int(item["attempts"]) if "attempts" in item else None,
+        duration_ms=int(item["duration_ms"]) if "duration_ms" in item else None,
+        logged_at=str(item["logged_at"]),
     )

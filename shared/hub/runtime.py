@@ -15,6 +15,7 @@ from hub.aws import reset_clients
 from hub.connections import ConnectionStore
 from hub.cursors import CursorStore
 from hub.ledger import Ledger
+from hub.monitoring import FailureNotifier, TransferMetrics
 from hub.product_sync import ProductSyncStore
 from hub.settings import Settings, get_settings
 
@@ -39,10 +40,21 @@ class Runtime:
 def get_runtime() -> Runtime:
     """Return this execution environment's runtime objects."""
     settings = get_settings()
+    ledger = Ledger(settings.ledger_table, log_ttl_days=settings.transfer_log_ttl_days)
+    ledger.add_listener(TransferMetrics(settings.environment))
+    if settings.notification_topic_arn:
+        ledger.add_listener(
+            FailureNotifier(
+                ledger,
+                settings.notification_topic_arn,
+                quiet_hours=settings.failure_notice_quiet_hours,
+                hourly_limit=settings.notices_per_connection_hour,
+            )
+        )
     return Runtime(
         settings=settings,
         connections=ConnectionStore(settings.connections_table),
-        ledger=Ledger(settings.ledger_table, log_ttl_days=settings.transfer_log_ttl_days),
+        ledger=ledger,
         cursors=CursorStore(settings.cursors_table),
         product_sync=ProductSyncStore(settings.product_sync_table),
     )

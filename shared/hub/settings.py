@@ -26,6 +26,14 @@ class Settings(BaseModel):
     credit_note_first_wait_seconds: int = Field(default=60, ge=0, le=900)
     """First delay before a credit note whose invoice is unbooked is tried again; it doubles each time."""
     environment: str = "dev"
+    notification_topic_arn: str | None = None
+    """SNS topic for failure notices, status reports and heartbeat notices; none are sent without it."""
+    failure_notice_quiet_hours: int = Field(default=24, ge=1)
+    """Hours after a failure notice in which the same document and target sends no other."""
+    notices_per_connection_hour: int = Field(default=20, ge=1)
+    """Failure notices one connection may send per hour; the status report counts the rest."""
+    heartbeat_hours: int = Field(default=24, ge=1)
+    """Hours without a transfer after which a connection that had transfers counts as silent."""
 
 
 _VARIABLES = {
@@ -39,6 +47,10 @@ _VARIABLES = {
     "transfer_log_ttl_days": "TRANSFER_LOG_TTL_DAYS",
     "credit_note_first_wait_seconds": "CREDIT_NOTE_FIRST_WAIT_SECONDS",
     "environment": "ENVIRONMENT",
+    "notification_topic_arn": "NOTIFICATION_TOPIC_ARN",
+    "failure_notice_quiet_hours": "FAILURE_NOTICE_QUIET_HOURS",
+    "notices_per_connection_hour": "NOTICES_PER_CONNECTION_HOUR",
+    "heartbeat_hours": "HEARTBEAT_HOURS",
 }
 
 

@@ -32,7 +32,8 @@ def verify(
     """Check a delivery. Raises InvalidSignature with a reason that contains no secret or signature."""
     if not timestamp or not signature_header:
         raise InvalidSignature("missing signature or timestamp header")
-    if not timestamp.isdigit():
+    # isascii too: str.isdigit() accepts digits such as "²" that int() cannot read.
+    if not (timestamp.isascii() and timestamp.isdigit()):
         raise InvalidSignature("timestamp header is not a Unix time in seconds")
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
         raise InvalidSignature(f"timestamp is more than {MAX_AGE_SECONDS} seconds from the current time")

@@ -68,9 +68,11 @@ def test_schedule_event_is_an_eventbridge_event() -> None:
 def test_sam_local_env_file_names_every_function() -> None:
     variables = json.loads((EVENTS / "sam-local-env.json").read_text(encoding="utf-8"))
     assert sorted(variables) == [
+        "HeartbeatFunction",
         "OrderPollFunction",
         "OrderTransferFunction",
         "ProductImportFunction",
+        "StatusReportFunction",
         "WebhookFunction",
     ]
 
@@ -82,6 +84,8 @@ def test_sam_local_env_file_names_every_function() -> None:
         ("order_transfer", "order-transfer-sqs-batch.json", '"batchItemFailures": []'),
         ("order_poll", "order-poll-schedule.json", '"orders_enqueued": 6'),
         ("product_import", "product-import-schedule.json", '"complete": true'),
+        ("StatusReportFunction", "status-report-schedule.json", '"connections": 1'),
+        ("HeartbeatFunction", "heartbeat-schedule.json", '"silent_connections": []'),
     ],
 )
 def test_hubctl_invoke_runs_each_sample_event(

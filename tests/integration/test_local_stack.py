@@ -178,6 +178,16 @@ def test_tables_named_after_logical_ids(local: LocalResources) -> None:
     }
 
 
+def test_topics_named_after_logical_ids(local: LocalResources) -> None:
+    names = {logical_id: arn.rsplit(":", 1)[-1] for logical_id, arn in local.topic_arns.items()}
+    assert names == {"AlarmTopic": "test-AlarmTopic", "NotificationTopic": "test-NotificationTopic"}
+
+
+def test_environment_resolves_notification_topic(local: LocalResources) -> None:
+    environment = local.function_environment("OrderTransferFunction")
+    assert environment["NOTIFICATION_TOPIC_ARN"] == local.topic_arns["NotificationTopic"]
+
+
 def test_tables_exist_on_moto(local: LocalResources, dynamodb: Any) -> None:
     assert set(dynamodb.list_tables()["TableNames"]) == set(local.table_names.values())
 
@@ -241,6 +251,7 @@ def test_queues_named_after_logical_ids(local: LocalResources) -> None:
         "FulfillmentImportDeadLetterQueue": "test-FulfillmentImportDeadLetterQueue",
         "InventoryImportDeadLetterQueue": "test-InventoryImportDeadLetterQueue",
         "ProductImportDeadLetterQueue": "test-ProductImportDeadLetterQueue",
+        "OperationsDeadLetterQueue": "test-OperationsDeadLetterQueue",
     }
 
 
@@ -362,6 +373,8 @@ FLOW_FUNCTIONS = {
     "FulfillmentImportFunction",
     "InventoryImportFunction",
     "ProductImportFunction",
+    "StatusReportFunction",
+    "HeartbeatFunction",
 }
 
 
@@ -431,6 +444,8 @@ def test_functions_carry_template_settings(local: LocalResources) -> None:
         "FulfillmentImportFunction": ("functions/fulfillment_import/", "app.lambda_handler", 120),
         "InventoryImportFunction": ("functions/inventory_import/", "app.lambda_handler", 300),
         "ProductImportFunction": ("functions/product_import/", "app.lambda_handler", 900),
+        "StatusReportFunction": ("functions/status_report/", "app.lambda_handler", 120),
+        "HeartbeatFunction": ("functions/heartbeat/", "app.lambda_handler", 120),
     }
 
 

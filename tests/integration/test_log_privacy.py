@@ -83,6 +83,9 @@ def _replay_every_path(environment: DemoEnvironment) -> None:
     body["data"].update(id="ord_rejected", updated_at="2026-12-04T00:00:00Z")
     environment.deliver(delivery_for(body, "dlv_rejected"))
     environment.hub.drain_queue()
+    # The operations functions: the report names the open failure, the heartbeat finds nothing.
+    environment.hub.run_schedule("StatusReportFunction")
+    environment.hub.run_schedule("HeartbeatFunction")
 
 
 def _ship_and_import(environment: DemoEnvironment) -> None:
@@ -131,5 +134,7 @@ def test_logs_were_captured(
             "ongoing webhook rejected",
             "negative stock level not sent",
             "warehouse change refused",
+            "notice published",
+            "status report built",
         )
     )

@@ -147,7 +147,13 @@ def test_template_declares_the_flow_functions() -> None:
         "FulfillmentImportFunction",
         "InventoryImportFunction",
         "ProductImportFunction",
+        "StatusReportFunction",
+        "HeartbeatFunction",
     }
+
+
+def test_template_declares_the_operations_functions() -> None:
+    assert {"StatusReportFunction", "HeartbeatFunction"} <= set(FUNCTIONS)
 
 
 def test_template_declares_the_shared_tables() -> None:
@@ -308,15 +314,53 @@ def test_alarm_notifies_recovery(alarm_id: str) -> None:
     assert ALARMS[alarm_id]["Properties"]["OKActions"] == [{"Ref": "AlarmTopic"}]
 
 
-@pytest.mark.parametrize("alarm_id", sorted(ALARMS))
+# Alarms on a metric that is written on every scheduled run, zero included, so that its
+# absence means the run itself stopped.
+HEARTBEAT_ALARMS = sorted(
+    alarm_id
+    for alarm_id, alarm in ALARMS.items()
+    if alarm["Properties"]["Namespace"] == "BemakersHub"
+    and alarm["Properties"]["MetricName"] == "SilentConnections"
+)
+
+
+@pytest.mark.parametrize("alarm_id", sorted(set(ALARMS) - set(HEARTBEAT_ALARMS)))
 def test_alarm_treats_missing_data_as_ok(alarm_id: str) -> None:
     # SQS and Lambda publish nothing while idle, which is not a failure.
     assert ALARMS[alarm_id]["Properties"]["TreatMissingData"] == "notBreaching"
 
 
+def test_heartbeat_alarm_exists() -> None:
+    assert HEARTBEAT_ALARMS == ["SilentConnectionsAlarm"]
+
+
+@pytest.mark.parametrize("alarm_id", HEARTBEAT_ALARMS)
+def test_heartbeat_alarm_treats_missing_data_as_breaching(alarm_id: str) -> None:
+    assert ALARMS[alarm_id]["Properties"]["TreatMissingData"] == "breaching"
+
+
+@pytest.mark.parametrize("alarm_id", HEARTBEAT_ALARMS)
+def test_heartbeat_alarm_has_no_connection_dimension(alarm_id: str) -> None:
+    # A dimension per connection would be a billed metric and an alarm per connection.
+    names = {dimension["Name"] for dimension in ALARMS[alarm_id]["Properties"]["Dimensions"]}
+    assert names == {"environment", "service"}
+
+
+def test_heartbeat_schedule_runs_more_often_than_alarm_period() -> None:
+    schedule = FUNCTIONS["HeartbeatFunction"]["Properties"]["Events"]["Heartbeat"]["Properties"]
+    alarm = ALARMS["SilentConnectionsAlarm"]["Properties"]
+    assert (schedule["ScheduleExpression"], alarm["Period"]) == ("rate(1 hour)", 3600)
+
+
 def test_alarm_email_subscription_is_conditional() -> None:
     subscriptions = resources_of_type("AWS::SNS::Subscription")
-    assert all(subscription.get("Condition") == "HasAlarmEmail" for subscription in subscriptions.values())
+    alarm_subscriptions = [
+        subscription
+        for subscription in subscriptions.values()
+        if subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    ]
+    assert alarm_subscriptions
+    assert all(subscription.get("Condition") == "HasAlarmEmail" for subscription in alarm_subscriptions)
 
 
 # ---------------------------------------------------------------------------
@@ -449,3 +493,64 @@ def test_inventory_import_may_only_batch_the_ledger() -> None:
         for action in as_list(statement["Action"])
     }
     assert actions == {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+
+
+def test_ledger_has_by_connection_index() -> None:
+    indexes = {
+        index["IndexName"]: index for index in TABLES["LedgerTable"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    keys = {key["KeyType"]: key["AttributeName"] for key in indexes["ByConnection"]["KeySchema"]}
+    assert keys == {"HASH": "by_connection", "RANGE": "by_connection_sort"}
+
+
+# ---------------------------------------------------------------------------
+# Notifications and dashboard
+# ---------------------------------------------------------------------------
+
+TOPICS = resources_of_type("AWS::SNS::Topic")
+
+
+@pytest.mark.parametrize("topic_id", sorted(TOPICS))
+def test_topic_is_encrypted(topic_id: str) -> None:
+    assert "KmsMasterKeyId" in TOPICS[topic_id]["Properties"]
+
+
+def test_notification_subscription_is_conditional() -> None:
+    subscription = RESOURCES["NotificationEmailSubscription"]
+    assert subscription.get("Condition") == "HasNotificationEmail"
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_publishes_only_to_notification_topic(function_id: str) -> None:
+    for statement in policy_statements(function_id):
+        if "sns:Publish" in as_list(statement["Action"]):
+            assert statement["Resource"] == {"Ref": "NotificationTopic"}, function_id
+
+
+def dashboard_body() -> str:
+    body = RESOURCES["OperationsDashboard"]["Properties"]["DashboardBody"]
+    return str(body["Fn::Sub"])
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "TransferSteps",
+        "TransferDuration",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+    ],
+)
+def test_dashboard_shows_metric(metric: str) -> None:
+    assert f'"{metric}' in dashboard_body() or f'\\"{metric}\\"' in dashboard_body()
+
+
+@pytest.mark.parametrize("queue_id", sorted(QUEUES))
+def test_dashboard_shows_queue_depth(queue_id: str) -> None:
+    assert f"${{{queue_id}.QueueName}}" in dashboard_body()
+
+
+def test_dashboard_uses_no_id_dimensions() -> None:
+    # Order, customer and connection ids would be a metric per value.
+    body = dashboard_body()
+    assert all(name not in body for name in ("order_id", "connection_id", "document_id", "customer"))

@@ -149,6 +149,15 @@ class BemakersClient:
                 )
             cursor = page.next_cursor
 
+    def get_order(self, order_id: str) -> Order:
+        """Return the order as Bemakers has it now.
+
+        Raises TargetRejected (for a missing order too, with status 404) or TargetUnavailable.
+        """
+        response = self._http.request("GET", f"/v1/orders/{_segment(order_id)}")
+        _raise_for_status(response, "GET /v1/orders/{id}")
+        return _validated(response, Order)
+
     def fulfillments(self, order_id: str) -> list[Fulfillment]:
         """Return every fulfillment of the order, oldest first."""
         response = self._http.request("GET", f"/v1/orders/{_segment(order_id)}/fulfillments")

@@ -49,6 +49,8 @@ def transfer_credit_note(message: DocumentChanged, *, lease_seconds: float) -> l
         attempt=message.attempt,
     )
     targets = [target for target in _cached_order_targets(connection) if isinstance(target, CreditNoteTarget)]
+    if message.targets is not None:
+        targets = [target for target in targets if target.name in message.targets]
 
     try:
         credit_note = CreditNote.model_validate(message.snapshot)

@@ -75,6 +75,8 @@ def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list
     )
 
     targets = _cached_order_targets(connection)
+    if message.targets is not None:
+        targets = [target for target in targets if target.name in message.targets]
 
     try:
         order = from_bemakers_order(Order.model_validate(message.snapshot))

@@ -26,6 +26,8 @@ from hub.runtime import get_runtime
 from hub.secrets import BemakersCredentials, read_secret
 
 MAX_BODY_BYTES = 256_000
+MAX_DELIVERY_ID_LENGTH = 200
+"""Longer delivery ids are rejected: the id is part of a ledger key, which DynamoDB caps at 2,048 bytes."""
 TIMESTAMP_HEADER = "x-bemakers-timestamp"
 SIGNATURE_HEADER = "x-bemakers-signature"
 DELIVERY_HEADER = "x-bemakers-delivery"
@@ -81,6 +83,9 @@ def receive_webhook(
         payload = json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return _reject(400, "body is not valid JSON", position=getattr(error, "pos", None))
+    except RecursionError:
+        # A few thousand nested brackets fit in the size limit and exhaust the parser's stack.
+        return _reject(400, "body is nested too deeply", position=None)
     event_type = payload.get("type") if isinstance(payload, dict) else None
     event_model = _EVENT_MODELS.get(str(event_type))
     if event_model is None:
@@ -91,6 +96,10 @@ def receive_webhook(
         return _reject(400, "event fails the Bemakers contract", fields=validation_paths(error))
 
     delivery_id = headers.get(DELIVERY_HEADER) or event.id
+    if len(delivery_id.encode("utf-8")) > MAX_DELIVERY_ID_LENGTH:
+        return _reject(
+            400, f"delivery id is longer than {MAX_DELIVERY_ID_LENGTH} bytes", fields=[DELIVERY_HEADER]
+        )
     if runtime.ledger.seen_delivery(connection_id, delivery_id):
         logger.info("duplicate delivery ignored", event_type=event.type)
         metrics.add_metric(name="DuplicateDeliveries", unit="Count", value=1)

@@ -27,5 +27,7 @@ class DocumentChanged(BaseModel):
     """Transfer even when this version was already applied (a replay after a fix)."""
     attempt: int = 0
     """How often the hub put this change back on the queue to wait for an unbooked invoice."""
+    targets: list[str] | None = None
+    """Names of the targets to transfer to (a replay for one target); None means every target."""
     snapshot: dict[str, Any]
     """The Bemakers document as the webhook or the poll delivered it."""

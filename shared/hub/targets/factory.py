@@ -11,10 +11,16 @@ from hub.connectors.zettle import ZettleClient
 from hub.runtime import get_runtime
 from hub.secrets import EconomicCredentials, read_secret
 from hub.targets.base import OrderTarget
+from hub.targets.economic import NAME as ECONOMIC
 from hub.targets.economic import EconomicOrderTarget
 from hub.targets.ongoing import OngoingOrderTarget
 from hub.targets.zettle import NAME as ZETTLE_TARGET
 from hub.targets.zettle import ZettleTarget
+
+
+def order_target_names(connection: Connection) -> list[str]:
+    """Return the names of the targets an order of this connection goes to, without reading secrets."""
+    return [ECONOMIC] if connection.economic is not None else []
 
 
 def order_targets(connection: Connection) -> list[OrderTarget]:
