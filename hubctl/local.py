@@ -2,7 +2,7 @@
 
 `LocalHub` reads template.yaml, creates its tables and queues on moto, sets each
 function's environment as the template does, and invokes the real handlers in
-functions/<flow>/app.py. It stands in for API Gateway (webhook deliveries), the SQS event
+functions/<flow>/app.py. It replaces API Gateway (webhook deliveries), the SQS event
 source mapping (batches, partial failures, redelivery, DLQ) and EventBridge Scheduler.
 """
 

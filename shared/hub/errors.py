@@ -1,4 +1,4 @@
-"""Exceptions with meaning. Handlers map them to HTTP answers or retry decisions in one place."""
+"""Exceptions with meaning. Handlers map them to HTTP responses or retry decisions in one place."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class InvalidInput(HubError):
 
 
 class InvalidOrder(InvalidInput):
-    """An order cannot be transferred as it stands, whatever the target does."""
+    """An order cannot be transferred in its current form, whatever the target does."""
 
 
 class ConfigurationError(HubError):
@@ -71,7 +71,7 @@ class WarehouseChangeRefused(TargetRejected):
 
 
 class AlreadyExists(TargetRejected):
-    """The target already holds a document with the key we tried to create (HTTP 409)."""
+    """The target already has a document with the key the hub tried to create (HTTP 409)."""
 
 
 class TargetUnavailable(TargetError):

@@ -2,7 +2,7 @@
 
 A credit note can only be posted against a booked invoice. While the order's invoice is not
 booked, the message goes back on the queue with a growing delay instead of failing, so it
-never ends in the DLQ for waiting; after MAX_WAIT_ATTEMPTS it is recorded as failed.
+never ends in the DLQ for waiting. After MAX_WAIT_ATTEMPTS it is recorded as failed.
 """
 
 from __future__ import annotations

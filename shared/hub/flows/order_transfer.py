@@ -29,7 +29,7 @@ class Outcome(StrEnum):
     ALREADY_APPLIED = "already_applied"
     """This version, or a newer one, was already applied: a duplicate or late delivery."""
     NOT_ACTED_ON = "not_acted_on"
-    """The order was transferred earlier; this later state asks nothing of the target."""
+    """The order was transferred earlier; this later state requires nothing of the target."""
     SKIPPED = "skipped"
     """The document is not for this target, or requires nothing of it."""
     CANCELLED = "cancelled"
@@ -60,7 +60,7 @@ def _cached_order_targets(connection: Connection) -> list[OrderTarget]:
 
 
 def transfer_document(message: DocumentChanged, *, lease_seconds: float) -> list[TargetOutcome]:
-    """Bring each of the connection's targets to the state the message's snapshot asks for.
+    """Bring each of the connection's targets to the state the message's snapshot describes.
 
     Raises TargetUnavailable or TransferInProgress when a target must be tried again later;
     targets that succeeded are skipped on that retry because their version is recorded.
@@ -146,7 +146,7 @@ def _apply_with_lease(
 ) -> TargetOutcome:
     """Run `apply` under the ledger's lease and record its outcome as `done_state`.
 
-    `apply` returns the target's documents, or None when the document asks nothing of the target.
+    `apply` returns the target's documents, or None when the document requires nothing of the target.
     """
     try:
         lease = ledger.claim(
@@ -163,7 +163,7 @@ def _apply_with_lease(
             logger.info("version already applied", applied_version=refused.record.applied_version)
             metrics.add_metric(name="DuplicateDeliveries", unit="Count", value=1)
             return TargetOutcome(target, Outcome.ALREADY_APPLIED, refused.record.documents)
-        logger.info("another worker holds the lease; retrying later")
+        logger.info("lease held by another worker, message will be retried")
         raise TransferInProgress(f"{target} transfer of {message.document_id} is in progress") from None
 
     try:

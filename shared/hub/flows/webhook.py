@@ -54,7 +54,7 @@ def _reject(status: int, reason: str, **details: Any) -> WebhookResponse:
 def receive_webhook(
     connection_id: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None
 ) -> WebhookResponse:
-    """Handle one delivery and return the HTTP answer. `headers` keys must be lower-case."""
+    """Handle one delivery and return the HTTP response. `headers` keys must be lower-case."""
     now = time.time() if now is None else now
     logger.append_keys(connection_id=connection_id, delivery_id=headers.get(DELIVERY_HEADER))
     if len(body) > MAX_BODY_BYTES:

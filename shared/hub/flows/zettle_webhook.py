@@ -60,7 +60,7 @@ def receive_zettle_webhook(
     *,
     time_left: Callable[[], float],
 ) -> WebhookResponse:
-    """Handle one Zettle webhook and return the HTTP answer. `headers` keys must be lower-case."""
+    """Handle one Zettle webhook and return the HTTP response. `headers` keys must be lower-case."""
     logger.append_keys(connection_id=connection_id)
     if len(body) > MAX_BODY_BYTES:
         return _reject(413, f"body is larger than {MAX_BODY_BYTES} bytes")

@@ -112,8 +112,8 @@ def vat_zone_number(order: CanonicalOrder, settings: EconomicSettings) -> int:
 def invoice_vat_rate(zone: int, settings: EconomicSettings, lines: list[Line]) -> Decimal:
     """Return the VAT rate e-conomic charges in `zone`.
 
-    The domestic and EU consumer zones charge the rate the webshop put on the lines (25 % in
-    Denmark, the destination's rate under OSS); reverse charge and exports charge none.
+    The domestic and EU consumer zones charge the rate the webshop put on the lines: 25 % in
+    Denmark, and the destination's rate under OSS. Reverse charge and exports charge none.
     """
     if zone not in (settings.vat_zones.domestic, settings.vat_zones.eu_consumer):
         return Decimal(0)

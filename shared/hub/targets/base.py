@@ -27,7 +27,7 @@ class OrderTarget(Protocol):
         ...
 
     def transfer(self, order: CanonicalOrder) -> dict[str, str]:
-        """Bring the target to the state the order asks for. Returns the target's document numbers.
+        """Bring the target to the state the order describes. Returns the target's document numbers.
 
         Must be safe to call again after a crash at any point: a document created earlier
         is found by its external reference and adopted, never created twice. Raises
@@ -52,10 +52,10 @@ class CreditNoteTarget(Protocol):
     def transfer_credit_note(
         self, credit_note: CreditNote, order_documents: dict[str, str] | None
     ) -> dict[str, str] | None:
-        """Bring the target to the state the credit note asks for. Returns its document numbers.
+        """Bring the target to the state the credit note describes. Returns its document numbers.
 
         `order_documents` are the target's documents of the credited order, from the ledger, or
-        None when the order never reached this target. Returns None when the credit note asks
+        None when the order never reached this target. Returns None when the credit note requires
         nothing of the target. Must be safe to call again after a crash at any point. Raises
         OriginalNotBooked while the order's document is not ready to be credited.
         """
