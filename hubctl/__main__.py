@@ -4,6 +4,7 @@ hubctl demo                          run the main job end to end on the local st
 hubctl replay FILE...                send webhook delivery files through the local stack
 hubctl invoke FUNCTION EVENT         invoke one function with one event file, like `sam local invoke`
 hubctl connections apply FILE        validate a connections file and write it to the connections table
+hubctl bench                         run the benchmarks and write docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -62,6 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--endpoint-url", help="AWS endpoint URL, e.g. a moto server on loopback")
     apply.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     apply.set_defaults(run=commands.connections_apply)
+
+    bench = subcommands.add_parser("bench", help="run the benchmarks and write docs/benchmarks.md")
+    bench.add_argument(
+        "--output", default="docs/benchmarks.md", help="file to write (default docs/benchmarks.md)"
+    )
+    bench.add_argument(
+        "--rounds", type=int, default=9, help="interleaved import rounds for the cold starts (default 9)"
+    )
+    bench.add_argument("--runs", type=int, default=5, help="warm runs per function scenario (default 5)")
+    bench.add_argument("--units", type=int, default=20, help="documents per scenario run (default 20)")
+    bench.add_argument(
+        "--burst-checkpoints",
+        default="500,1000,2000,5000,10000",
+        help="order counts at which the burst measures, comma-separated (default 500,1000,2000,5000,10000)",
+    )
+    bench.add_argument(
+        "--burst-budget-seconds",
+        type=float,
+        default=210,
+        help="seconds the burst may take; it stops at the last checkpoint that fits (default 210)",
+    )
+    bench.set_defaults(run=commands.bench)
     return parser
 
 

@@ -325,3 +325,11 @@ def connections_apply(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def bench(arguments: argparse.Namespace) -> int:
+    """Run the benchmark suite and write its report."""
+    from hubctl.bench.run import run
+
+    arguments.command_line = " ".join(["python -m hubctl", *sys.argv[1:]])
+    return run(arguments)
