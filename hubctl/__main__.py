@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 from hubctl import commands
 
+# Order counts at which the benchmark's burst measures memory and rate.
+BURST_CHECKPOINTS = (500, 1000, 2000, 3000, 4000, 5000, 7500, 10000)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -75,14 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--units", type=int, default=20, help="documents per scenario run (default 20)")
     bench.add_argument(
         "--burst-checkpoints",
-        default="500,1000,2000,5000,10000",
-        help="order counts at which the burst measures, comma-separated (default 500,1000,2000,5000,10000)",
+        default=",".join(str(count) for count in BURST_CHECKPOINTS),
+        help="order counts at which the burst measures, comma-separated (default %(default)s)",
     )
     bench.add_argument(
         "--burst-budget-seconds",
         type=float,
-        default=210,
-        help="seconds the burst may take; it stops at the last checkpoint that fits (default 210)",
+        default=300,
+        help="seconds the burst may take; it stops at the last checkpoint that fits (default %(default)s)",
     )
     bench.set_defaults(run=commands.bench)
     return parser

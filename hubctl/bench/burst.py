@@ -43,6 +43,8 @@ class Checkpoint:
     """Since the first delivery."""
     rss_mb: float
     """This process's resident memory after a garbage collection."""
+    peak_rss_mb: float
+    """This process's largest resident memory so far."""
     python_blocks: int
     """Memory blocks the Python allocator has handed out (sys.getallocatedblocks)."""
 
@@ -115,7 +117,9 @@ def run(*, checkpoints: tuple[int, ...], budget_seconds: float) -> BurstFigures:
                 delivered += count
             gc.collect()
             elapsed = time.perf_counter() - started
-            reached.append(Checkpoint(delivered, elapsed, _rss_mb(), sys.getallocatedblocks()))
+            reached.append(
+                Checkpoint(delivered, elapsed, _rss_mb(), _peak_rss_mb(), sys.getallocatedblocks())
+            )
 
             following = checkpoints[position + 1] if position + 1 < len(checkpoints) else None
             if following is not None and elapsed * following / delivered > budget_seconds:

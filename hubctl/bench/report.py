@@ -395,6 +395,7 @@ def _checkpoint_rows(figures: BurstFigures) -> list[list[str]]:
                 f"{checkpoint.orders / checkpoint.seconds:.1f}",
                 f"{segment:.1f}",
                 f"{checkpoint.rss_mb:.1f} MB",
+                f"{checkpoint.peak_rss_mb:.1f} MB",
                 f"{checkpoint.python_blocks:,}",
             ]
         )
@@ -465,10 +466,11 @@ e-conomic sandbox run in a child process, so this process holds only the hub and
 harness: its memory is the hub's own. Lost and duplicate orders are counted from the
 sandbox's invoices by `references.other`.
 
-{_table(["orders", "elapsed", "orders/s overall", "orders/s in the segment", "RSS after gc", "Python blocks"], rows)}
+{_table(["orders", "elapsed", "orders/s overall", "orders/s in the segment", "RSS after gc", "peak RSS so far", "Python blocks"], rows)}
 
 - Lost: {figures.lost}. Duplicates: {figures.duplicates}. Failed attempts: {figures.failed_attempts}. Dead-lettered: {figures.dead_lettered}.
-- Peak RSS of the hub's process: {figures.peak_rss_mb:.1f} MB (the functions are configured with {_memory_mb(report.template)} MB).
+- Peak RSS of the hub's process: {figures.peak_rss_mb:.1f} MB, of the harness and the four functions together
+  (each function is configured with {_memory_mb(report.template)} MB).
 - Memory growth from {first.orders:,} to {last.orders:,} orders: {growth_per_1000:+.2f} MB RSS per 1,000 orders and
   {blocks_per_order:+.1f} Python allocator blocks per order. Validating pydantic models with
   string constraints keeps small blocks for new string values inside pydantic-core, up to
