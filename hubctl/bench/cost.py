@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from hubctl.bench.per_document import ScenarioFigures
 
 ORDERS = 10_000
+SOURCES_READ = "2026-12-04"
+"""When the price sources below were read."""
 VCPU_MEMORY_MB = 1769
 """Lambda gives a function one vCPU at 1,769 MB and a proportional share below it."""
 VCPU_SOURCE = "https://docs.aws.amazon.com/de_de/lambda/latest/dg/configuration-memory.html"

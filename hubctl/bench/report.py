@@ -62,6 +62,10 @@ def _result(met: bool, explanation: str = "") -> str:
     return "met" if met else f"not met: {explanation}"
 
 
+def _size(size: int) -> str:
+    return f"{size / 2**20:.2f} MB" if size >= 2**20 else f"{size / 2**10:.1f} KB"
+
+
 def _memory_mb(template: dict[str, Any]) -> int:
     return int(((template.get("Globals") or {}).get("Function") or {}).get("MemorySize", 128))
 
@@ -469,8 +473,11 @@ sandbox's invoices by `references.other`.
 {_table(["orders", "elapsed", "orders/s overall", "orders/s in the segment", "RSS after gc", "peak RSS so far", "Python blocks"], rows)}
 
 - Lost: {figures.lost}. Duplicates: {figures.duplicates}. Failed attempts: {figures.failed_attempts}. Dead-lettered: {figures.dead_lettered}.
-- Peak RSS of the hub's process: {figures.peak_rss_mb:.1f} MB, of the harness and the four functions together
-  (each function is configured with {_memory_mb(report.template)} MB).
+- Peak RSS of the hub's process: {figures.peak_rss_mb:.1f} MB, of the harness and the functions together
+  (each function is configured with {_memory_mb(report.template)} MB). The peak column shows whether it grows
+  with the orders. A run with a checkpoint, and so a full garbage collection, every 100
+  orders peaks close to the RSS after collection, so most of the difference is garbage in
+  reference cycles waiting for Python's full collection.
 - Memory growth from {first.orders:,} to {last.orders:,} orders: {growth_per_1000:+.2f} MB RSS per 1,000 orders and
   {blocks_per_order:+.1f} Python allocator blocks per order. Validating pydantic models with
   string constraints keeps small blocks for new string values inside pydantic-core, up to
@@ -512,8 +519,8 @@ def _package(report: Report) -> str:
         [
             artifact.logical_id,
             artifact.kind,
-            f"{artifact.unzipped_bytes / 2**20:.2f} MB",
-            f"{artifact.zipped_bytes / 2**20:.2f} MB",
+            _size(artifact.unzipped_bytes),
+            _size(artifact.zipped_bytes),
             f"{artifact.files:,}",
         ]
         for artifact in figures.artifacts
@@ -581,7 +588,7 @@ Prices: AWS renders its per-region price tables in the browser, and the stored c
 its pricing pages that the search returned carry no eu-west-1 (Europe, Ireland) figures.
 No eu-west-1 price was found, so these are the US East (N. Virginia) prices the sources
 state; check them against aws.amazon.com/pricing for eu-west-1 before relying on this.
-Sources read on {report.started_at:%Y-%m-%d}:
+Sources read on {cost.SOURCES_READ}:
 
 {_table(["price", "value", "region", "as of", "source"], prices)}
 
