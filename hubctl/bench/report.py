@@ -389,21 +389,25 @@ a warm function reads none.
 
 def _checkpoint_rows(figures: BurstFigures) -> list[list[str]]:
     rows = []
-    previous_orders, previous_seconds = 0, 0.0
+    previous_orders, previous_seconds, previous_cpu = 0, 0.0, 0.0
     for checkpoint in figures.checkpoints:
-        segment = (checkpoint.orders - previous_orders) / max(checkpoint.seconds - previous_seconds, 1e-9)
+        orders = checkpoint.orders - previous_orders
+        segment = orders / max(checkpoint.seconds - previous_seconds, 1e-9)
+        cpu_per_order = (checkpoint.cpu_seconds - previous_cpu) / orders * 1000
         rows.append(
             [
                 f"{checkpoint.orders:,}",
                 f"{checkpoint.seconds:.0f} s",
                 f"{checkpoint.orders / checkpoint.seconds:.1f}",
                 f"{segment:.1f}",
+                f"{cpu_per_order:.1f} ms",
                 f"{checkpoint.rss_mb:.1f} MB",
                 f"{checkpoint.peak_rss_mb:.1f} MB",
                 f"{checkpoint.python_blocks:,}",
             ]
         )
         previous_orders, previous_seconds = checkpoint.orders, checkpoint.seconds
+        previous_cpu = checkpoint.cpu_seconds
     return rows
 
 
@@ -454,8 +458,9 @@ def _burst(report: Report) -> str:
         stopped = f"""
 It stopped at {figures.orders:,} of the planned checkpoints ({planned} orders): at the rate measured,
 the next checkpoint would not have ended within the burst's budget of {figures.budget_seconds:.0f} seconds, which
-keeps `make bench` under 10 minutes. The rate per segment shows whether the cost per
-order grows with the number of orders already stored. Moto and the sandbox handle every
+keeps `make bench` under 10 minutes. The CPU per order in each segment shows whether the
+hub's cost per order grows with the orders already stored; the rate also moves with other
+load on the machine (see the load average at the top). Moto and the sandbox handle every
 call in Python on this machine's {report.machine.cores} cores, beside the hub, so the rate here is far
 below what the hub would reach against DynamoDB, SQS and e-conomic.
 """
@@ -470,7 +475,7 @@ e-conomic sandbox run in a child process, so this process holds only the hub and
 harness: its memory is the hub's own. Lost and duplicate orders are counted from the
 sandbox's invoices by `references.other`.
 
-{_table(["orders", "elapsed", "orders/s overall", "orders/s in the segment", "RSS after gc", "peak RSS so far", "Python blocks"], rows)}
+{_table(["orders", "elapsed", "orders/s overall", "orders/s in the segment", "hub process CPU per order in the segment", "RSS after gc", "peak RSS so far", "Python blocks"], rows)}
 
 - Lost: {figures.lost}. Duplicates: {figures.duplicates}. Failed attempts: {figures.failed_attempts}. Dead-lettered: {figures.dead_lettered}.
 - Peak RSS of the hub's process: {figures.peak_rss_mb:.1f} MB, of the harness and the functions together
