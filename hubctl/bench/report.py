@@ -173,7 +173,7 @@ of 3 runs; `-X importtime` slows imports down, so these add up to more than the 
 - **requests**: the transfer and poll functions call e-conomic and Bemakers on nearly every
   invocation, so importing it later would move the time, not save it.
 - Building the models only on first use (pydantic's `defer_build`) was tried for the models
-  some functions never validate, and saved under 1 ms: most of the time is pydantic's
+  some functions never validate, and saved under 1 ms. Most of the time is pydantic's
   one-time setup, which the first model pays wherever it is built.
 """
 
@@ -315,16 +315,16 @@ sandbox. Per order and target ({figures.targets} target):
 | requests' CPU for one GET to the sandbox through the connectors' client | {costs.http_request_cpu_ms:.2f} ms |
 
 Target ≤ {TRANSFER_TARGET_MS} ms: {_result(met, explanation)}. An order needs
-{aws_calls:.0f} DynamoDB calls (read the ledger, take the lease, finish it, append the transfer log)
-and {server.target_requests:.0f} requests to e-conomic (look up the draft and the booked invoice by
-reference, look up the customer, create it, look up the products, create the draft); at the
+{aws_calls:.0f} DynamoDB calls: read the ledger, take the lease, finish it, append the transfer log.
+It needs {server.target_requests:.0f} requests to e-conomic: look up the draft and the booked invoice by
+reference, look up the customer, create it, look up the products, create the draft. At the
 client costs above that is {floor_ms:.2f} ms before the hub does anything, and the hub's own
 work on top is {max(server.cpu_ms - floor_ms, 0):.2f} ms. The lookups by reference are what make a retried
 transfer adopt the document a crashed attempt created, so they stay.
 
-Work that made this faster: one product lookup per 20 products instead of one GET per
-product (a {TRANSFER_ORDER_LINES}-line order made {TRANSFER_ORDER_LINES} GETs), and reading the proxy and CA bundle
-settings once per HTTP client instead of on every request, which `requests` does by default.
+Two changes made this faster. The target looks up to 20 products up in one request, where
+a {TRANSFER_ORDER_LINES}-line order made {TRANSFER_ORDER_LINES} GETs. The HTTP client reads the proxy and CA bundle settings once,
+where `requests` by default reads them again for every request.
 """
 
 
@@ -456,7 +456,7 @@ def _burst(report: Report) -> str:
     planned = ", ".join(f"{count:,}" for count in figures.planned)
     if figures.orders < figures.planned[-1]:
         stopped = f"""
-It stopped at {figures.orders:,} of the planned checkpoints ({planned} orders): at the rate measured,
+It stopped at {figures.orders:,} of the planned checkpoints ({planned} orders). At the rate measured,
 the next checkpoint would not have ended within the burst's budget of {figures.budget_seconds:.0f} seconds, which
 keeps `make bench` under 10 minutes. The CPU per order in each segment shows whether the
 hub's cost per order grows with the orders already stored; the rate also moves with other
@@ -600,9 +600,9 @@ Sources read on {cost.SOURCES_READ}:
 Assumptions, not measurements:
 
 - Lambda duration per invocation is the CPU measured here with moto in a child process,
-  divided by the vCPU share of {memory} MB (one vCPU at {cost.VCPU_MEMORY_MB} MB, [AWS]({cost.VCPU_SOURCE})), plus
-  {cost.AWS_CALL_WAIT_MS:.0f} ms per AWS call and {cost.TARGET_REQUEST_WAIT_MS:.0f} ms per e-conomic request of waiting. The waits
-  dominate; each 100 ms more per order adds ${cost.wait_cost_per_100_ms(memory):.4f}.
+  divided by the vCPU share of {memory} MB. Lambda gives one vCPU at {cost.VCPU_MEMORY_MB} MB ([AWS]({cost.VCPU_SOURCE})).
+  To that come {cost.AWS_CALL_WAIT_MS:.0f} ms of waiting per AWS call and {cost.TARGET_REQUEST_WAIT_MS:.0f} ms per e-conomic request. The
+  waits dominate: each 100 ms more per order adds ${cost.wait_cost_per_100_ms(memory):.4f}.
 - Each DynamoDB item is under 1 KB (one write unit) and each read is strongly consistent
   and under 4 KB (one read unit); a {TRANSFER_ORDER_LINES}-line order's queue message is
   {order_message_bytes():,} bytes, so one SQS request per send.
