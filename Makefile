@@ -9,7 +9,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := shared:.
 
-.PHONY: demo test faults fault-suite fuzz unit integration contract lint typecheck cfn-lint sam-validate sam-build clean
+.PHONY: demo bench test faults fault-suite fuzz unit integration contract lint typecheck cfn-lint sam-validate sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ $(SAM_VENV)/.installed:
 
 demo: $(VENV)/.installed
 	$(PY) -m hubctl demo
+
+# Writes docs/benchmarks.md in about 7 minutes after the first install and build.
+bench: $(VENV)/.installed sam-build
+	$(PY) -m hubctl bench --output docs/benchmarks.md
 
 test: lint typecheck cfn-lint sam-validate sam-build
 	$(PY) -m pytest

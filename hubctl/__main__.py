@@ -10,6 +10,7 @@ hubctl log CONNECTION                list a connection's transfer steps (--since
 hubctl replay-order CONNECTION ORDER read the order from Bemakers again and queue its transfer
 hubctl redrive QUEUE                 move a dead-letter queue's messages back to their source queue
 hubctl faults                        run the fault suite: many orders under injected faults
+hubctl bench                         run the benchmarks and write docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from collections.abc import Sequence
 
 from hubctl import commands
 from hubctl.operations import add_operations_commands
+
+# Order counts at which the benchmark's burst measures memory and rate.
+BURST_CHECKPOINTS = (500, 1000, 2000, 3000, 4000, 5000, 7500, 10000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
     resync.set_defaults(run=commands.products_resync)
 
     add_operations_commands(subcommands)
+    bench = subcommands.add_parser("bench", help="run the benchmarks and write docs/benchmarks.md")
+    bench.add_argument(
+        "--output", default="docs/benchmarks.md", help="file to write (default docs/benchmarks.md)"
+    )
+    bench.add_argument(
+        "--rounds", type=int, default=9, help="interleaved import rounds for the cold starts (default 9)"
+    )
+    bench.add_argument("--runs", type=int, default=5, help="warm runs per function scenario (default 5)")
+    bench.add_argument("--units", type=int, default=20, help="documents per scenario run (default 20)")
+    bench.add_argument(
+        "--burst-checkpoints",
+        default=",".join(str(count) for count in BURST_CHECKPOINTS),
+        help="order counts at which the burst measures, comma-separated (default %(default)s)",
+    )
+    bench.add_argument(
+        "--burst-budget-seconds",
+        type=float,
+        default=300,
+        help="seconds the burst may take; it stops at the last checkpoint that fits (default %(default)s)",
+    )
+    bench.set_defaults(run=commands.bench)
     return parser
 
 

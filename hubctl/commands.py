@@ -503,3 +503,11 @@ def products_resync(arguments: argparse.Namespace) -> int:
     for failed in report.failed:
         print(f"  rejected {failed.sku}: {failed.message}")
     return 1 if report.failed else 0
+
+
+def bench(arguments: argparse.Namespace) -> int:
+    """Run the benchmark suite and write its report."""
+    from hubctl.bench.run import run
+
+    arguments.command_line = " ".join(["python -m hubctl", *sys.argv[1:]])
+    return run(arguments)

@@ -84,7 +84,11 @@ class DrainReport:
 
 
 class LocalHub:
-    """The stack on moto. Use as a context manager; `stop()` ends the moto session."""
+    """The stack on moto. Use as a context manager; `stop()` ends the moto session.
+
+    Moto runs in this process unless `aws_endpoint_url` names a moto server, which must be
+    fresh because the template's tables are created on it.
+    """
 
     def __init__(
         self,
@@ -92,10 +96,12 @@ class LocalHub:
         *,
         log_level: str = "WARNING",
         metrics: bool = True,
+        aws_endpoint_url: str | None = None,
     ) -> None:
         self._template_path = template_path
         self._log_level = log_level
         self._metrics = metrics
+        self._aws_endpoint_url = aws_endpoint_url
         self._mock: Any = None
         self._saved_environment: dict[str, str | None] = {}
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -112,8 +118,11 @@ class LocalHub:
                 "POWERTOOLS_METRICS_DISABLED": "false" if self._metrics else "true",
             }
         )
-        self._mock = mock_aws()
-        self._mock.start()
+        if self._aws_endpoint_url is None:
+            self._mock = mock_aws()
+            self._mock.start()
+        else:
+            self._set_environment({"AWS_ENDPOINT_URL": self._aws_endpoint_url})
         self.resources = create_local_resources(load_template(self._template_path), region=REGION)
         environment: dict[str, str] = {}
         for logical_id in self.resources.functions():
@@ -229,15 +238,7 @@ class LocalHub:
 
     def deliver_webhook(self, connection_id: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         """Send one webhook delivery through the HTTP API route to the webhook function."""
-        event = events.http_api_event(
-            route_key="POST /webhooks/bemakers/{connection_id}",
-            raw_path=f"/webhooks/bemakers/{connection_id}",
-            path_parameters={"connection_id": connection_id},
-            headers=headers,
-            body=body,
-            region=REGION,
-        )
-        response: dict[str, Any] = self.invoke(WEBHOOK_FUNCTION, event)
+        response: dict[str, Any] = self.invoke(WEBHOOK_FUNCTION, webhook_event(connection_id, headers, body))
         return response
 
     def deliver_ongoing_webhook(
@@ -332,6 +333,7 @@ class LocalHub:
                 if on_crash is not None:
                     on_crash(crash)
                 failed_ids = {message["MessageId"] for message in received}
+            done: list[dict[str, str]] = []
             for message in received:
                 if message["MessageId"] in failed_ids:
                     failed += 1
@@ -339,8 +341,13 @@ class LocalHub:
                         QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                     )
                 else:
-                    succeeded += 1
-                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    done.append({"Id": str(len(done)), "ReceiptHandle": message["ReceiptHandle"]})
+            if done:
+                # One call deletes every processed message of the batch.
+                deleted = sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
+                if deleted.get("Failed"):
+                    raise RuntimeError(f"SQS did not delete processed messages: {deleted['Failed']}")
+                succeeded += len(done)
         return DrainReport(
             batches=batches,
             succeeded=succeeded,
@@ -369,6 +376,18 @@ class LocalHub:
     def _dead_letter_depth(self, queue_logical_id: str) -> int:
         dead_letter = self.dead_letter_queue_of(queue_logical_id)
         return self.queue_depth(dead_letter) if dead_letter else 0
+
+
+def webhook_event(connection_id: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """Return the HTTP API event of one webhook delivery, as API Gateway passes it to the webhook function."""
+    return events.http_api_event(
+        route_key="POST /webhooks/bemakers/{connection_id}",
+        raw_path=f"/webhooks/bemakers/{connection_id}",
+        path_parameters={"connection_id": connection_id},
+        headers=headers,
+        body=body,
+        region=REGION,
+    )
 
 
 def _load_module(name: str, path: Path) -> ModuleType:

@@ -8,10 +8,12 @@ rate), and writes `Decimal` numbers into JSON exactly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import re
+import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -210,6 +212,26 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], owner: LoopbackJsonServer) -> None:
         super().__init__(address, _RequestHandler)
         self.owner = owner
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every kept-alive connection, so that no handler thread waits for a next request."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.exception("sandbox request handler failed", extra={"client_port": client_address[1]})
@@ -217,7 +239,13 @@ class _Server(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "LoopbackSandbox/1"
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1 keeps connections open between requests, as the vendors' APIs do, so a
+    # client's session reuses one connection instead of connecting for every request.
+    # Every response carries Content-Length, which keep-alive needs.
+    protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes. With Nagle's algorithm on, the body
+    # would wait for the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()
@@ -246,6 +274,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
+            # The body's end is unknown, so the connection cannot carry another request.
+            self.close_connection = True
             self._send(HttpResponse(400, owner.error_body(400, "The Content-Length header is invalid.")))
             return
 
@@ -329,6 +359,7 @@ class LoopbackJsonServer:
         if self._server is None:
             return
         self._server.shutdown()
+        self._server.close_connections()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join()

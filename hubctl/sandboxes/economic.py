@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jsonschema import Draft202012Validator, ValidationError, validators
@@ -305,6 +305,7 @@ def decode_self_link_id(segment: str) -> str:
 # =============================================================================================
 
 _Path = tuple[str | int, ...]
+_Key = TypeVar("_Key")
 _NO_VALUE = object()
 
 
@@ -885,6 +886,95 @@ def _matches(node: _Predicate | _Junction, document: Mapping[str, Any]) -> bool:
     return comparisons[node.operator](actual, node.literal)
 
 
+class _Documents(dict[_Key, dict[str, Any]]):
+    """A collection's stored documents by key, with an index on some filterable properties.
+
+    A filter with `$eq:` on an indexed property takes its candidates from the index instead
+    of scanning every document, and `_matches` still decides on each candidate, so the
+    result is the same as a scan. The index is kept on assignment and removal, so a stored
+    document must be replaced, never changed in place. Methods that would bypass the index
+    raise NotImplementedError.
+    """
+
+    def __init__(self, indexed_kinds: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self._indexes: dict[str, tuple[str, dict[Any, set[Any]]]] = {
+            name: (kind, {}) for name, kind in (indexed_kinds or {}).items() if kind != "boolean"
+        }
+        self._positions: dict[Any, int] = {}
+        self._next_position = 0
+
+    def __setitem__(self, key: Any, document: dict[str, Any]) -> None:
+        if key in self:
+            self._unindex(key, self[key])
+        else:
+            self._positions[key] = self._next_position
+            self._next_position += 1
+        super().__setitem__(key, document)
+        for name, (kind, index) in self._indexes.items():
+            value = _comparable(_lookup(document, name), kind)
+            if value is not None:
+                index.setdefault(value, set()).add(key)
+
+    def __delitem__(self, key: Any) -> None:
+        self._unindex(key, self[key])
+        del self._positions[key]
+        super().__delitem__(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key not in self:
+            return super().pop(key, *default)
+        document = self[key]
+        del self[key]
+        return document
+
+    def _unindex(self, key: Any, document: dict[str, Any]) -> None:
+        for name, (kind, index) in self._indexes.items():
+            value = _comparable(_lookup(document, name), kind)
+            keys = index.get(value)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del index[value]
+
+    def copy_documents(self) -> _Documents[_Key]:
+        """Return a copy with its own index, for a snapshot of the sandbox's state."""
+        copied: _Documents[_Key] = _Documents()
+        copied._indexes = {name: (kind, {}) for name, (kind, _index) in self._indexes.items()}
+        for key in sorted(self, key=self._positions.__getitem__):
+            copied[key] = self[key]
+        return copied
+
+    def _unsupported(self, *arguments: Any, **keywords: Any) -> Any:
+        raise NotImplementedError("assign or pop single documents, so the index stays true")
+
+    update = setdefault = popitem = clear = __ior__ = _unsupported
+
+    def candidates(self, condition: _Predicate | _Junction) -> list[dict[str, Any]] | None:
+        """Return the documents that may match `condition`, in stored order.
+
+        Returns None when no index narrows the condition, so only a scan can tell.
+        """
+        keys = self._candidate_keys(condition)
+        if keys is None:
+            return None
+        return [self[key] for key in sorted(keys, key=self._positions.__getitem__)]
+
+    def _candidate_keys(self, condition: _Predicate | _Junction) -> set[Any] | None:
+        if isinstance(condition, _Predicate):
+            indexed = self._indexes.get(condition.field)
+            if indexed is None or condition.operator != "$eq:" or condition.literal is _NULL:
+                return None
+            return set(indexed[1].get(condition.literal, ()))
+        operands = [self._candidate_keys(operand) for operand in condition.operands]
+        if condition.operator == "or":
+            if any(keys is None for keys in operands):
+                return None
+            return set().union(*(keys for keys in operands if keys is not None))
+        narrowed = [keys for keys in operands if keys is not None]
+        return set.intersection(*narrowed) if narrowed else None
+
+
 def _sort_documents(
     documents: list[dict[str, Any]], sort_text: str | None, collection: _Collection, default_field: str
 ) -> list[dict[str, Any]]:
@@ -949,6 +1039,16 @@ def _due_date(invoice_date: dt.date, terms: Mapping[str, Any], requested_due_dat
 
 _Handler = Callable[[HttpRequest, list[str]], HttpResponse]
 
+# Properties that connectors look documents up by with `$eq:`, indexed so that a lookup
+# costs the same with 10 or 10,000 documents stored.
+_INDEXED_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "/customers": ("email", "corporateIdentificationNumber", "ean", "telephoneAndFaxNumber"),
+    "/products": ("productNumber",),
+    "/invoices/drafts": ("references.other",),
+    "/invoices/booked": ("references.other",),
+    "/orders/drafts": ("references.other",),
+}
+
 
 class EconomicSandbox(LoopbackJsonServer):
     """A loopback e-conomic agreement: start it, point a connector at `start()`'s URL, inspect state.
@@ -977,11 +1077,11 @@ class EconomicSandbox(LoopbackJsonServer):
 
         self._reference_data = reference_data or ReferenceData()
         self._reference = _render_reference_data(self._reference_data)
-        self._customers: dict[int, dict[str, Any]] = {}
-        self._products: dict[str, dict[str, Any]] = {}
-        self._drafts: dict[int, dict[str, Any]] = {}
-        self._booked: dict[int, dict[str, Any]] = {}
-        self._draft_orders: dict[int, dict[str, Any]] = {}
+        self._customers: _Documents[int] = self._documents("/customers")
+        self._products: _Documents[str] = self._documents("/products")
+        self._drafts: _Documents[int] = self._documents("/invoices/drafts")
+        self._booked: _Documents[int] = self._documents("/invoices/booked")
+        self._draft_orders: _Documents[int] = self._documents("/orders/drafts")
         self._next_draft_number = 1
         self._next_order_number = 1
 
@@ -1012,6 +1112,11 @@ class EconomicSandbox(LoopbackJsonServer):
                 ((collection,), {"GET": self._reference_lister(collection, kind, default_sort)})
             )
             self._routes.append(((collection, "*"), {"GET": self._reference_getter(kind)}))
+
+    def _documents(self, collection_path: str) -> _Documents[Any]:
+        collection = self._contract.collections.get(collection_path, _Collection())
+        indexed = _INDEXED_PROPERTIES.get(collection_path, ())
+        return _Documents({name: collection.field_kinds.get(name, "string") for name in indexed})
 
     # -- seeding and inspection -----------------------------------------------------------------
 
@@ -1109,17 +1214,17 @@ class EconomicSandbox(LoopbackJsonServer):
     def snapshot_state(self) -> Any:
         # Handlers replace stored documents rather than change them, so shallow copies suffice.
         return (
-            dict(self._customers),
-            dict(self._products),
-            dict(self._drafts),
-            dict(self._booked),
+            self._customers.copy_documents(),
+            self._products.copy_documents(),
+            self._drafts.copy_documents(),
+            self._booked.copy_documents(),
             self._next_draft_number,
         )
 
     def restore_state(self, snapshot: Any) -> None:
         customers, products, drafts, booked, next_draft_number = snapshot
-        self._customers, self._products = dict(customers), dict(products)
-        self._drafts, self._booked = dict(drafts), dict(booked)
+        self._customers, self._products = customers.copy_documents(), products.copy_documents()
+        self._drafts, self._booked = drafts.copy_documents(), booked.copy_documents()
         self._next_draft_number = next_draft_number
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -1316,9 +1421,15 @@ class EconomicSandbox(LoopbackJsonServer):
         self,
         request: HttpRequest,
         collection_path: str,
-        documents: list[dict[str, Any]],
+        documents: Mapping[Any, dict[str, Any]],
         default_sort: str,
+        render: Callable[[Mapping[str, Any]], dict[str, Any]],
     ) -> HttpResponse:
+        """Filter, sort and page stored documents, and render only the page.
+
+        Rendering adds self links only, and no filterable or sortable property is a self
+        link, so filtering the stored documents gives what filtering rendered ones would.
+        """
         collection = self._contract.collections.get(collection_path, _Collection())
         skip_pages = _query_int(request, "skippages", default=0, minimum=0)
         page_size = _query_int(
@@ -1326,11 +1437,13 @@ class EconomicSandbox(LoopbackJsonServer):
         )
 
         try:
-            matching = documents
+            matching = list(documents.values())
             filter_text = request.query_value("filter")
             if filter_text:
                 condition = _FilterParser(filter_text, collection).parse()
-                matching = [document for document in documents if _matches(condition, document)]
+                candidates = documents.candidates(condition) if isinstance(documents, _Documents) else None
+                pool = matching if candidates is None else candidates
+                matching = [document for document in pool if _matches(condition, document)]
             matching = _sort_documents(matching, request.query_value("sort"), collection, default_sort)
         except FilterError as error:
             raise _ApiError(
@@ -1338,7 +1451,9 @@ class EconomicSandbox(LoopbackJsonServer):
             ) from None
 
         last_page = max(0, (len(matching) - 1) // page_size)
-        page = matching[skip_pages * page_size : (skip_pages + 1) * page_size]
+        page = [
+            render(document) for document in matching[skip_pages * page_size : (skip_pages + 1) * page_size]
+        ]
 
         def link(skip: int) -> str:
             return self._collection_link(request, collection_path, skip, page_size)
@@ -1374,8 +1489,10 @@ class EconomicSandbox(LoopbackJsonServer):
 
     def _reference_lister(self, collection: str, kind: str, default_sort: str) -> _Handler:
         def list_reference(request: HttpRequest, parameters: list[str]) -> HttpResponse:
-            documents = [self._render_reference(kind, key) for key in self._reference[kind]]
-            return self._list(request, f"/{collection}", documents, default_sort)
+            def render(document: Mapping[str, Any]) -> dict[str, Any]:
+                return self._render_reference(kind, document[default_sort])
+
+            return self._list(request, f"/{collection}", self._reference[kind], default_sort, render)
 
         return list_reference
 
@@ -1402,12 +1519,11 @@ class EconomicSandbox(LoopbackJsonServer):
         return self._render(document, "customer", document["customerNumber"])
 
     def _list_customers(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
-        documents = [self._render_customer(document) for document in self._customers.values()]
-        return self._list(request, "/customers", documents, "customerNumber")
+        return self._list(request, "/customers", self._customers, "customerNumber", self._render_customer)
 
     def _get_customer(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = _path_number(parameters[0])
-        if number not in self._customers:
+        if number is None or number not in self._customers:
             raise _not_found("customer", parameters[0])
         return HttpResponse(200, self._render_customer(self._customers[number]))
 
@@ -1440,7 +1556,7 @@ class EconomicSandbox(LoopbackJsonServer):
         number = _path_number(parameters[0])
         # NOTE: the docs allow PUT to create an entity whose id the caller may choose. The sandbox
         # responds with 404 instead, so a connector that relies on it fails here first.
-        if number not in self._customers:
+        if number is None or number not in self._customers:
             raise _not_found("customer", parameters[0])
 
         def match_path(body: dict[str, Any], errors: _AnnotatedErrors) -> None:
@@ -1461,8 +1577,7 @@ class EconomicSandbox(LoopbackJsonServer):
         return self._render(document, "product", document["productNumber"])
 
     def _list_products(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
-        documents = [self._render_product(document) for document in self._products.values()]
-        return self._list(request, "/products", documents, "productNumber")
+        return self._list(request, "/products", self._products, "productNumber", self._render_product)
 
     def _get_product(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = decode_self_link_id(parameters[0])
@@ -1513,12 +1628,11 @@ class EconomicSandbox(LoopbackJsonServer):
         return self._render(document, "draftInvoice", document["draftInvoiceNumber"])
 
     def _list_drafts(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
-        documents = [self._render_draft(document) for document in self._drafts.values()]
-        return self._list(request, "/invoices/drafts", documents, "draftInvoiceNumber")
+        return self._list(request, "/invoices/drafts", self._drafts, "draftInvoiceNumber", self._render_draft)
 
     def _get_draft(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = _path_number(parameters[0])
-        if number not in self._drafts:
+        if number is None or number not in self._drafts:
             raise _not_found("draft invoice", parameters[0])
         return HttpResponse(200, self._render_draft(self._drafts[number]))
 
@@ -1534,7 +1648,7 @@ class EconomicSandbox(LoopbackJsonServer):
 
     def _put_draft(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = _path_number(parameters[0])
-        if number not in self._drafts:
+        if number is None or number not in self._drafts:
             raise _not_found("draft invoice", parameters[0])
 
         def check(body: dict[str, Any], errors: _AnnotatedErrors) -> None:
@@ -1681,12 +1795,13 @@ class EconomicSandbox(LoopbackJsonServer):
         return self._render(document, "draftOrder", document["orderNumber"])
 
     def _list_draft_orders(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
-        documents = [self._render_draft_order(document) for document in self._draft_orders.values()]
-        return self._list(request, "/orders/drafts", documents, "orderNumber")
+        return self._list(
+            request, "/orders/drafts", self._draft_orders, "orderNumber", self._render_draft_order
+        )
 
     def _get_draft_order(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = _path_number(parameters[0])
-        if number not in self._draft_orders:
+        if number is None or number not in self._draft_orders:
             raise _not_found("draft order", parameters[0])
         return HttpResponse(200, self._render_draft_order(self._draft_orders[number]))
 
@@ -1700,7 +1815,7 @@ class EconomicSandbox(LoopbackJsonServer):
 
     def _put_draft_order(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = _path_number(parameters[0])
-        if number not in self._draft_orders:
+        if number is None or number not in self._draft_orders:
             raise _not_found("draft order", parameters[0])
 
         def check(body: dict[str, Any], errors: _AnnotatedErrors) -> None:
@@ -1728,12 +1843,13 @@ class EconomicSandbox(LoopbackJsonServer):
         return self._render(document, "bookedInvoice", document["bookedInvoiceNumber"])
 
     def _list_booked(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
-        documents = [self._render_booked(document) for document in self._booked.values()]
-        return self._list(request, "/invoices/booked", documents, "bookedInvoiceNumber")
+        return self._list(
+            request, "/invoices/booked", self._booked, "bookedInvoiceNumber", self._render_booked
+        )
 
     def _get_booked(self, request: HttpRequest, parameters: list[str]) -> HttpResponse:
         number = _path_number(parameters[0])
-        if number not in self._booked:
+        if number is None or number not in self._booked:
             raise _not_found("booked invoice", parameters[0])
         return HttpResponse(200, self._render_booked(self._booked[number]))
 

@@ -167,6 +167,18 @@ class Ledger:
         ).get("Item")
         return _record_from_item(item) if item else None
 
+    def records(self, connection_id: str, kind: str, document_id: str) -> list[TransferRecord]:
+        """Return the transfer state of one document in every target that recorded one."""
+        response = self._table.query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :target)",
+            ExpressionAttributeValues={
+                ":pk": _document_key(connection_id, kind, document_id),
+                ":target": "target#",
+            },
+            ConsistentRead=True,
+        )
+        return [_record_from_item(item) for item in response["Items"]]
+
     def claim(
         self,
         connection_id: str,

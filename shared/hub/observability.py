@@ -1,7 +1,7 @@
 """The one place that creates the Powertools Logger and Metrics.
 
 There is no Powertools Tracer: creating one imports the X-Ray SDK, which took about 170 ms
-of each cold start here (see docs/benchmarks.md). Lambda's active tracing, set in
+of each cold start here (see docs/decisions.md). Lambda's active tracing, set in
 template.yaml, still records each invocation.
 
 Log ids, counts and states only. Customer names, addresses, e-mails, phone numbers, raw

@@ -625,6 +625,74 @@ def test_filter_references_other_with_escaped_characters(
     assert [draft["references"]["other"] for draft in collection] == [reference]
 
 
+def drafts_referencing(api: Api, path: str, reference: str) -> list[int]:
+    collection = api.get(path, filter=f"references.other$eq:{reference}").json()["collection"]
+    return [draft.get("draftInvoiceNumber") or draft["bookedInvoiceNumber"] for draft in collection]
+
+
+def test_reference_lookup_follows_delete_and_booking(
+    api: Api, customer_number: int, product: dict[str, Any]
+) -> None:
+    for reference in ["order-a", "order-b"]:
+        api.post(
+            "/invoices/drafts",
+            draft_body(customer_number, lines=[ipa_line()], references={"other": reference}),
+        )
+
+    api.session.delete(f"{api.base_url}/invoices/drafts/1", timeout=TIMEOUT_SECONDS)
+    api.post("/invoices/booked", {"draftInvoice": {"draftInvoiceNumber": 2}})
+
+    assert drafts_referencing(api, "/invoices/drafts", "order-a") == []
+    assert drafts_referencing(api, "/invoices/drafts", "order-b") == []
+    assert drafts_referencing(api, "/invoices/booked", "ORDER-B") == [1]
+
+
+def test_reference_lookup_follows_put(api: Api, customer_number: int, product: dict[str, Any]) -> None:
+    body = draft_body(customer_number, lines=[ipa_line()], references={"other": "order-old"})
+    api.post("/invoices/drafts", body)
+
+    api.put("/invoices/drafts/1", {**body, "references": {"other": "order-new"}})
+
+    assert drafts_referencing(api, "/invoices/drafts", "order-old") == []
+    assert drafts_referencing(api, "/invoices/drafts", "order-new") == [1]
+
+
+def test_customer_email_lookup_follows_put(api: Api, customer_number: int) -> None:
+    api.put(f"/customers/{customer_number}", customer_body(email="new@vinbaren.example"))
+
+    old = api.get("/customers", filter="email$eq:indkob@vinbaren.example").json()["collection"]
+    new = api.get("/customers", filter="email$eq:NEW@vinbaren.example").json()["collection"]
+
+    assert old == []
+    assert [customer["customerNumber"] for customer in new] == [customer_number]
+
+
+def test_products_or_filter_returns_each_listed_product(api: Api) -> None:
+    for number in ["C-3", "A-1", "B-2", "D-4"]:
+        api.post("/products", product_body(number))
+
+    response = api.get(
+        "/products", filter="productNumber$eq:D-4$or:productNumber$eq:A-1$or:productNumber$eq:X"
+    )
+    body = response.json()
+
+    assert response.status_code == 200
+    assert [product["productNumber"] for product in body["collection"]] == ["A-1", "D-4"]
+    assert body["pagination"]["results"] == 2
+    assert body["pagination"]["resultsWithoutFilter"] == 4
+
+
+def test_indexed_and_unindexed_filters_agree(api: Api) -> None:
+    for index, city in enumerate(["Vejle", "Aarhus", "Vejle"]):
+        api.post("/customers", customer_body(email=f"buyer{index}@example.com", city=city))
+
+    indexed = api.get("/customers", filter="email$eq:buyer2@example.com$and:city$eq:vejle").json()
+    scanned = api.get("/customers", filter="city$eq:vejle$and:name$like:Vinbaren").json()
+
+    assert [customer["customerNumber"] for customer in indexed["collection"]] == [3]
+    assert [customer["customerNumber"] for customer in scanned["collection"]] == [1, 3]
+
+
 def test_drafts_filter_on_non_filterable_field_is_400(api: Api) -> None:
     assert api.get("/invoices/drafts", filter="lines.description$eq:IPA").status_code == 400
 

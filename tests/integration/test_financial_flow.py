@@ -105,6 +105,42 @@ def test_missing_sku_names_the_sku(environment: DemoEnvironment) -> None:
     assert "'IPA-33CL'" in ledger_state("ord_1001").error.message
 
 
+def _product_requests(environment: DemoEnvironment) -> list[str]:
+    return [
+        f"{request.method} {request.path}"
+        for request in environment.economic.requests
+        if request.path.startswith("/products")
+    ]
+
+
+def test_products_are_looked_up_in_one_request(environment: DemoEnvironment) -> None:
+    body = _order_body(CONSUMER_DK, shipping=[])
+    line = body["data"]["lines"][0]
+    body["data"]["lines"] = [{**line, "id": f"ol_{index}", "sku": f"SKU-{index}"} for index in range(20)]
+    body["data"]["totals"] = {"total_excl_vat": 20 * 168, "vat": 20 * 42, "total_incl_vat": 20 * 210}
+
+    _deliver(environment, body, "dlv_twenty_lines")
+
+    assert ledger_state("ord_1001").state is TransferState.TRANSFERRED
+    assert len(environment.economic.products) == 20
+    assert _product_requests(environment).count("GET /products") == 1
+    assert [path for path in _product_requests(environment) if path.startswith("GET /products/")] == []
+
+
+def test_product_differing_in_case_is_created(environment: DemoEnvironment) -> None:
+    environment.economic.seed(
+        products=[
+            {"productNumber": "ipa-33cl", "name": "Lower case", "productGroup": {"productGroupNumber": 1}}
+        ]
+    )
+
+    environment.deliver(sample_delivery(CONSUMER_DK))
+    environment.hub.drain_queue("OrdersQueue")
+
+    assert ledger_state("ord_1001").state is TransferState.TRANSFERRED
+    assert {"ipa-33cl", "IPA-33CL"} <= set(environment.economic.products)
+
+
 def test_danish_letters_reach_economic_unchanged(environment: DemoEnvironment) -> None:
     environment.deliver(sample_delivery(CONSUMER_DK))
     environment.hub.drain_queue("OrdersQueue")

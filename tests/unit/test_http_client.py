@@ -1,3 +1,4 @@
+import socket
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -125,3 +126,28 @@ def test_economic_error_maps_to_nested_field() -> None:
 def test_economic_error_without_json_body() -> None:
     rejection = rejection_from_response(_response(404, b"<html>"))
     assert (rejection.status, rejection.field, str(rejection)) == (404, None, "HTTP 404")
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_proxy_variables_are_honoured(server: EchoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_unused_port()}")
+
+    with pytest.raises(TargetUnavailable, match="connection error"):
+        _client(server.base_url, [], attempts=1).request("GET", "/x")
+    assert server.requests == []
+
+
+def test_no_proxy_bypasses_the_proxy(server: EchoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_unused_port()}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    response = _client(server.base_url, [], attempts=1).request("GET", "/x")
+
+    assert response.status_code == 200

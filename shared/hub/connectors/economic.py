@@ -7,7 +7,7 @@ request, so a rejection is mapped back to the path of the field we sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +22,10 @@ TARGET = "economic"
 PRODUCT_PAGE_SIZE = 1000
 DRAFT_INVOICES = "/invoices/drafts"
 DRAFT_ORDERS = "/orders/drafts"
+MAX_PAGE_SIZE = 1000  # e-conomic's maximum `pagesize`
+# NOTE: e-conomic documents no maximum filter length. 20 `productNumber$eq:` terms keep the
+# URL of one product lookup under about 2,000 characters.
+PRODUCT_LOOKUP_CHUNK = 20
 
 # e-conomic's own encoding of special characters in ids inside a URL path (its self links).
 _PATH_ESCAPES = {
@@ -103,6 +107,23 @@ class EconomicClient:
                 return
             skip_pages += 1
 
+    def find_products(self, product_numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Return the existing products among these numbers, by number, with one request per 20 numbers.
+
+        Only exact matches count: e-conomic's `$eq:` ignores case, and an invoice line must
+        name its product by the exact number.
+        """
+        wanted = set(product_numbers)
+        found: dict[str, dict[str, Any]] = {}
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), PRODUCT_LOOKUP_CHUNK):
+            chunk = ordered[start : start + PRODUCT_LOOKUP_CHUNK]
+            expression = "$or:".join(filter_equals("productNumber", number) for number in chunk)
+            for product in self._find_all("/products", expression):
+                if product.get("productNumber") in wanted:
+                    found[str(product["productNumber"])] = product
+        return found
+
     def create_product(self, product: dict[str, Any]) -> dict[str, Any]:
         return self._write("POST", "/products", product)
 
@@ -160,6 +181,23 @@ class EconomicClient:
         body = _json_or_raise(self._http.request("GET", path, params=params))
         collection = body.get("collection", [])
         return collection[0] if collection else None
+
+    def _find_all(self, path: str, filter_expression: str) -> list[dict[str, Any]]:
+        """Return every document that matches the filter, page by page."""
+        found: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            params: dict[str, str | int] = {
+                "filter": filter_expression,
+                "pagesize": MAX_PAGE_SIZE,
+                "skippages": page,
+            }
+            body = _json_or_raise(self._http.request("GET", path, params=params))
+            collection = body.get("collection", [])
+            found.extend(collection)
+            if not collection or "nextPage" not in body.get("pagination", {}):
+                return found
+            page += 1
 
     def _write(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return _json_or_raise(self._http.request(method, path, json_body=body))

@@ -9,6 +9,7 @@ through the queue instead, after looking the document up by its external referen
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -48,6 +49,16 @@ class JsonHttpClient:
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers.update(headers)
+        # With trust_env on, requests reads the proxy variables, the CA bundle variables and
+        # ~/.netrc again for every request: a quarter of the client's CPU per GET, measured
+        # with 36 environment variables. A function's environment does not change while it
+        # runs, so the proxies and the CA bundle are read once here, and .netrc not at all:
+        # every connector sends its own credentials.
+        self._session.trust_env = False
+        self._session.proxies = requests.utils.get_environ_proxies(self._base_url)
+        self._session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
 
     def request(
         self,

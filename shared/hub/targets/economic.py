@@ -216,12 +216,9 @@ class EconomicOrderTarget:
         return int(created["customerNumber"])
 
     def _ensure_products(self, lines: list[InvoiceLine]) -> None:
-        seen: set[str] = set()
+        existing = self._client.find_products([line.product_number for line in lines])
         for line in lines:
-            if line.product_number in seen:
-                continue
-            seen.add(line.product_number)
-            if self._client.get_product(line.product_number) is not None:
+            if line.product_number in existing:
                 continue
             if not self._settings.create_missing_products:
                 raise InvalidOrder(
@@ -229,7 +226,9 @@ class EconomicOrderTarget:
                     " is switched off",
                     fields=["lines.sku"],
                 )
-            self._client.create_product(to_economic_product(line, self._settings))
+            existing[line.product_number] = self._client.create_product(
+                to_economic_product(line, self._settings)
+            )
             logger.info("product created", product_number=line.product_number)
 
     # -- credit notes ---------------------------------------------------------------------------
