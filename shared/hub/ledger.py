@@ -108,6 +108,8 @@ class TransferLogEntry(BaseModel):
     attempts: int | None = None
     duration_ms: int | None = None
     """Milliseconds from taking the lease to this step, on the step that ends a lease."""
+    started_at: str | None = None
+    """When the lease was taken, on the step that ends a lease."""
     logged_at: str
 
 
@@ -233,9 +235,10 @@ class Ledger:
             stale = not force and record.applied_version is not None and record.applied_version >= version
             raise ClaimRefused(record, stale=stale) from None
         lease = Lease(owner=owner, record=_record_from_item(response["Attributes"]))
-        # Logging the start too means a crash between the target call and `finish` leaves a
-        # visible `in_progress` step without an end.
-        self.append_log(lease.record)
+        # The start is not written as a log item of its own: the item `finish` writes carries
+        # `started_at`, and until then the target item itself shows the step in progress. The
+        # listeners still hear of the start.
+        self._notify(_log_entry(lease.record, logged_at=lease.record.updated_at))
         return lease
 
     def finish(
@@ -298,7 +301,9 @@ class Ledger:
             raise ClaimRefused(current, stale=False) from None
         finished = _record_from_item(response["Attributes"])
         started = datetime.fromisoformat(record.updated_at).timestamp()
-        self.append_log(finished, duration_ms=max(int((now - started) * 1000), 0))
+        self.append_log(
+            finished, duration_ms=max(int((now - started) * 1000), 0), started_at=record.updated_at
+        )
         return finished
 
     def record_waiting(
@@ -382,26 +387,16 @@ class Ledger:
         self.append_log(record)
         return record
 
-    def append_log(self, record: TransferRecord, *, duration_ms: int | None = None) -> None:
+    def append_log(
+        self, record: TransferRecord, *, duration_ms: int | None = None, started_at: str | None = None
+    ) -> None:
         """Write one transfer-log item for `record`, removed by TTL after the configured days.
 
         Then call each listener with the entry. A listener's exception propagates.
         """
         now = self._clock()
         logged_at = _timestamp(now)
-        entry = TransferLogEntry(
-            connection_id=record.connection_id,
-            kind=record.kind,
-            document_id=record.document_id,
-            target=record.target,
-            state=record.state,
-            version=record.version,
-            documents=record.documents,
-            error=record.error,
-            attempts=record.attempts,
-            duration_ms=duration_ms,
-            logged_at=logged_at,
-        )
+        entry = _log_entry(record, logged_at=logged_at, duration_ms=duration_ms, started_at=started_at)
         item: dict[str, Any] = {
             "pk": _document_key(record.connection_id, record.kind, record.document_id),
             "sk": f"log#{logged_at}#{record.target}#{record.state.value}",
@@ -411,6 +406,9 @@ class Ledger:
             "expires_at": int(now) + self._log_ttl_seconds,
         }
         self._table.put_item(Item=item)
+        self._notify(entry)
+
+    def _notify(self, entry: TransferLogEntry) -> None:
         for listener in self._listeners:
             listener(entry)
 
@@ -460,7 +458,11 @@ class Ledger:
         return [_record_from_item(item) for item in items]
 
     def journey(self, connection_id: str, kind: str, document_id: str) -> list[TransferLogEntry]:
-        """Return every logged step of one document, across targets, oldest first."""
+        """Return every step of one document, across targets, oldest first.
+
+        A step that ended is listed with its start. A step still in progress, or whose worker
+        stopped before it ended, is listed from the target's record.
+        """
         items = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :log)",
             ExpressionAttributeValues={
@@ -469,7 +471,14 @@ class Ledger:
             },
             ConsistentRead=True,
         )
-        entries = [_log_entry_from_item(item) for item in self._unexpired(items)]
+        entries = [
+            step for item in self._unexpired(items) for step in _with_start(_log_entry_from_item(item))
+        ]
+        entries.extend(
+            _log_entry(record, logged_at=record.updated_at)
+            for record in self.states(connection_id, kind, document_id)
+            if record.state is TransferState.IN_PROGRESS
+        )
         return sorted(entries, key=lambda entry: entry.logged_at)
 
     def connection_log(
@@ -499,7 +508,8 @@ class Ledger:
             ScanIndexForward=not newest_first,
         )
         for item in self._unexpired(items):
-            yield _log_entry_from_item(item)
+            steps = _with_start(_log_entry_from_item(item))
+            yield from reversed(steps) if newest_first else steps
 
     def latest_step(
         self, connection_id: str, *, since: datetime, states: frozenset[TransferState]
@@ -623,6 +633,46 @@ def _record_from_item(item: dict[str, Any]) -> TransferRecord:
     )
 
 
+def _log_entry(
+    record: TransferRecord,
+    *,
+    logged_at: str,
+    duration_ms: int | None = None,
+    started_at: str | None = None,
+) -> TransferLogEntry:
+    return TransferLogEntry(
+        connection_id=record.connection_id,
+        kind=record.kind,
+        document_id=record.document_id,
+        target=record.target,
+        state=record.state,
+        version=record.version,
+        documents=record.documents,
+        error=record.error,
+        attempts=record.attempts,
+        duration_ms=duration_ms,
+        started_at=started_at,
+        logged_at=logged_at,
+    )
+
+
+def _with_start(entry: TransferLogEntry) -> list[TransferLogEntry]:
+    """Return the step that ended a lease after the `in_progress` step that took it; other steps alone."""
+    if entry.started_at is None:
+        return [entry]
+    start = entry.model_copy(
+        update={
+            "state": TransferState.IN_PROGRESS,
+            "documents": {},
+            "error": None,
+            "duration_ms": None,
+            "started_at": None,
+            "logged_at": entry.started_at,
+        }
+    )
+    return [start, entry]
+
+
 def _log_entry_from_item(item: dict[str, Any]) -> TransferLogEntry:
     # Log items written before the entry's ids were stored carry them only in `pk`.
     connection_id, kind, document_id = str(item["pk"]).split("#", 2)
@@ -637,5 +687,6 @@ def _log_entry_from_item(item: dict[str, Any]) -> TransferLogEntry:
         error=TargetErrorRecord.model_validate(item["error"]) if item.get("error") else None,
         attempts=int(item["attempts"]) if "attempts" in item else None,
         duration_ms=int(item["duration_ms"]) if "duration_ms" in item else None,
+        started_at=str(item["started_at"]) if "started_at" in item else None,
         logged_at=str(item["logged_at"]),
     )

@@ -135,3 +135,17 @@ def test_latest_step_finds_newest_transfer(environment: DemoEnvironment) -> None
         DEMO_CONNECTION, since=HOUR_AGO, states=frozenset({TransferState.TRANSFERRED})
     )
     assert latest is not None and latest.document_id == "ord_1001"
+
+
+def test_journey_shows_step_whose_worker_stopped_before_it_ended(environment: DemoEnvironment) -> None:
+    # A worker that stops after taking the lease writes no log item; the target record shows it.
+    environment.ledger.claim(DEMO_CONNECTION, "order", "ord_stalled", "economic", version=1, lease_seconds=60)
+    journey = environment.ledger.journey(DEMO_CONNECTION, "order", "ord_stalled")
+    assert [entry.state for entry in journey] == [TransferState.IN_PROGRESS]
+
+
+def test_finished_step_records_when_it_started(environment: DemoEnvironment) -> None:
+    environment.deliver(sample_delivery(CONSUMER_DK))
+    environment.hub.drain_queue()
+    first, last = environment.ledger.journey(DEMO_CONNECTION, "order", "ord_1001")
+    assert last.started_at == first.logged_at
