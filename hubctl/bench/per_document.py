@@ -105,7 +105,7 @@ def run_once(
 
 def _sandbox_requests(stack: BenchStack) -> int:
     economic = len(stack.economic.requests) if stack.economic is not None else 0
-    return economic + len(stack.bemakers.requests)
+    return economic + len(stack.bemakers.requests) + len(stack.ongoing.requests) + len(stack.zettle.requests)
 
 
 def measure(

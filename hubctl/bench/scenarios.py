@@ -61,6 +61,7 @@ class Scenario:
 
 
 def _prepare_webhook(stack: BenchStack, start: int, count: int) -> Workload:
+    stack.use_connection(economic_only=True)
     deliveries = [
         order_delivery(index, lines=WEBHOOK_ORDER_LINES).signed(DEMO_WEBHOOK_SECRET)
         for index in range(start, start + count)
@@ -117,6 +118,7 @@ def _order_message(index: int, *, status: str) -> DocumentChanged:
 
 
 def _prepare_order_transfer(stack: BenchStack, start: int, count: int) -> Workload:
+    stack.use_connection(economic_only=True)
     messages = [_order_message(index, status="confirmed") for index in range(start, start + count)]
     return Workload(
         events=_sqs_events(stack, "OrderTransferFunction", messages),
@@ -133,6 +135,7 @@ def _check_batch(response: Any) -> int | None:
 
 
 def _prepare_credit_note_transfer(stack: BenchStack, start: int, count: int) -> Workload:
+    stack.use_connection(economic_only=True)
     # Credit notes need booked invoices: the demo connection books an order when it is completed.
     orders = [_order_message(index, status="completed") for index in range(start, start + count)]
     with stack.quiet():
@@ -167,6 +170,7 @@ _POLL_EPOCH = datetime.now(UTC) - timedelta(days=1)
 
 
 def _prepare_order_poll(stack: BenchStack, start: int, count: int) -> Workload:
+    stack.use_connection(economic_only=True)
     for index in range(start, start + count):
         updated_at = _POLL_EPOCH + timedelta(minutes=2 * index)
         stack.bemakers.put_order(order_payload(index, lines=TRANSFER_ORDER_LINES, updated_at=updated_at))
@@ -182,6 +186,58 @@ def _check_poll(response: Any) -> int | None:
     return int(response["orders_enqueued"]) + int(response["credit_notes_enqueued"])
 
 
+# -- fulfillment import ---------------------------------------------------------------------------
+
+# The fulfillment scenario's orders are numbered from here, apart from the other scenarios'.
+_FULFILLMENT_FIRST_ORDER = 1_000_000
+# Parcels ship two minutes apart from half a day ago, so that one run's parcels are never
+# within the import's 10-minute overlap of the next run's.
+_SHIPPED_EPOCH = datetime.now(UTC) - timedelta(hours=12)
+WAREHOUSE_LOCATION = "main-warehouse"
+"""The demo connection's Bemakers location of its Ongoing warehouse."""
+
+
+def _prepare_fulfillment_import(stack: BenchStack, start: int, count: int) -> Workload:
+    """Transfer `count` orders to the warehouse, ship each in one parcel, and return the import's schedule."""
+    stack.use_connection(economic_only=False)
+    for line in range(TRANSFER_ORDER_LINES):
+        stack.ongoing.add_article(f"BENCH-{line:03d}", f"Bench beer {line}", {"DK1": 10_000})
+    messages = []
+    for index in range(_FULFILLMENT_FIRST_ORDER + start, _FULFILLMENT_FIRST_ORDER + start + count):
+        payload = order_payload(index, lines=TRANSFER_ORDER_LINES) | {"fulfilled_from": WAREHOUSE_LOCATION}
+        stack.bemakers.put_order(payload)
+        messages.append(
+            DocumentChanged(
+                connection_id=DEMO_CONNECTION,
+                kind="order",
+                document_id=payload["id"],
+                version=version_of(datetime.fromisoformat(payload["updated_at"])),
+                source="webhook",
+                snapshot=payload,
+            )
+        )
+    with stack.quiet():
+        for event in _sqs_events(stack, "OrderTransferFunction", messages):
+            _check_batch(stack.local.invoke("OrderTransferFunction", event))
+    for offset, message in enumerate(messages):
+        stack.ongoing.ship_parcel(
+            str(message.snapshot["number"]),
+            f"BP{_FULFILLMENT_FIRST_ORDER + start + offset}",
+            {line["id"]: line["quantity"] for line in message.snapshot["lines"]},
+            shipped_time=_SHIPPED_EPOCH + timedelta(minutes=2 * (start + offset)),
+        )
+    return Workload(
+        events=[events.scheduler_event(schedule_name="FulfillmentImportFunction", region=REGION)],
+        units=count,
+    )
+
+
+def _check_fulfillment_import(response: Any) -> int | None:
+    if response.get("unknown_orders"):
+        raise InvocationFailed(f"the fulfillment import found unknown orders: {response}")
+    return int(response["fulfillments_posted"])
+
+
 SCENARIOS: dict[str, Scenario] = {
     scenario.function: scenario
     for scenario in (
@@ -195,6 +251,12 @@ SCENARIOS: dict[str, Scenario] = {
             per_target=True,
         ),
         Scenario("OrderPollFunction", "polled order", _prepare_order_poll, _check_poll),
+        Scenario(
+            "FulfillmentImportFunction",
+            "shipped order",
+            _prepare_fulfillment_import,
+            _check_fulfillment_import,
+        ),
     )
 }
 

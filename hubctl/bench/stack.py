@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import requests
 
+from hub.connections import Connection
 from hub.observability import logger
 from hub.runtime import get_runtime
 from hubctl.connections_file import apply_connections, load_connections_file
@@ -132,6 +133,8 @@ class BenchStack:
         self.ongoing = OngoingSandbox(DEMO_ONGOING_USER, DEMO_ONGOING_PASSWORD, DEMO_GOODS_OWNER_ID)
         self.zettle = ZettleSandbox(DEMO_ZETTLE_CLIENT_ID, DEMO_ZETTLE_API_KEY)
         self.hub: LocalHub | None = None
+        self._full_connection: Connection | None = None
+        self._narrowed: bool | None = None
 
     def start(self) -> BenchStack:
         aws_url = None
@@ -186,16 +189,27 @@ class BenchStack:
                 "ZETTLE_BASE_URL": zettle_url,
             },
         )
-        store = get_runtime().connections
-        apply_connections(connections, store)
-        if self._economic_only:
-            connection = store.get(DEMO_CONNECTION)
-            store.put(
-                connection.model_copy(
-                    update={"ongoing": None, "zettle": None, "stock_masters": {}, "products": None}
-                )
-            )
+        apply_connections(connections, get_runtime().connections)
+        self._full_connection = get_runtime().connections.get(DEMO_CONNECTION)
+        self.use_connection(economic_only=self._economic_only)
         return self
+
+    def use_connection(self, *, economic_only: bool) -> None:
+        """Narrow the demo connection to its e-conomic target, or give it back all its systems.
+
+        Writes the connection only when it changes, since a write drops the runtime's cached copy.
+        """
+        connection = self._full_connection
+        if connection is None:
+            raise RuntimeError("the bench stack has not been started")
+        if economic_only == self._narrowed:
+            return
+        self._narrowed = economic_only
+        if economic_only:
+            connection = connection.model_copy(
+                update={"ongoing": None, "zettle": None, "stock_masters": {}, "products": None}
+            )
+        get_runtime().connections.put(connection)
 
     def stop(self) -> None:
         if self.hub is not None:

@@ -28,6 +28,7 @@ from hub.economic_settings import EconomicSettings
 from hub.errors import ConfigurationError, ConnectionNotFound
 from hub.models.bemakers import OrderStatus
 from hub.product_settings import ProductImportSettings
+from hub.secrets import group_secrets
 
 ConnectionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
@@ -253,8 +254,11 @@ class ConnectionStore:
 
 def _parse_item(item: dict[str, object]) -> Connection:
     try:
-        return Connection.model_validate(json.loads(str(item["config"])))
+        connection = Connection.model_validate(json.loads(str(item["config"])))
     except (KeyError, ValueError, ValidationError) as error:
         raise ConfigurationError(
             f"connection {item.get('connection_id')!r} in the connections table is invalid: {error}"
         ) from error
+    # The first read of one of its secrets then reads them all in one request.
+    group_secrets(connection.secret_names())
+    return connection
