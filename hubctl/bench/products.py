@@ -132,7 +132,7 @@ def summary_row(figures: ProductFigures) -> list[str]:
         f"Products: {figures.variants:,} variants, unchanged and {CHANGED_SHARE:.0%} changed",
         f"{figures.unchanged.bemakers_writes} and {figures.after_change.bemakers_writes} Bemakers writes",
         f"{figures.changed} changed variants",
-        "0 writes unchanged; 1 write per changed product (issue 6)",
+        "0 writes unchanged; 1 write per changed product",
         "met" if met else "not met",
     ]
 
@@ -171,7 +171,7 @@ def section(figures: ProductFigures) -> str:
 
 {figures.variants:,} e-conomic products, two sizes of each beer, grouped by the demo
 connection's SKU prefix rule into {figures.variants // len(SIZES):,} Bemakers products with
-variants (issue 6 names a catalogue of 20,000 variants). The import runs three times on
+variants. The import runs three times on
 its schedule: into an empty Bemakers, again with nothing changed, and again after
 {figures.changed} prices changed, every 100th variant. Moto runs in a child process; the
 e-conomic and Bemakers sandboxes run in threads of this process, outside the thread CPU.

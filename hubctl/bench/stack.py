@@ -5,7 +5,8 @@ e-conomic, Ongoing and Zettle, and the demo connection. It adds the choices the 
 need. Moto runs in this process, as in the tests, or as a server in a child process
 (`hubctl.bench.services`), and the e-conomic sandbox runs in this process or in that child.
 The order and credit note figures are per target, so by default the demo connection is
-narrowed to its e-conomic target; the inventory benchmark keeps the whole connection.
+narrowed to its e-conomic target. The fulfillment, inventory and product benchmarks use
+the whole connection.
 """
 
 from __future__ import annotations
