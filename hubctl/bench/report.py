@@ -16,6 +16,7 @@ from hubctl.bench.inventory import LOCATION, WAREHOUSE, InventoryFigures
 from hubctl.bench.package import PackageFigures
 from hubctl.bench.per_document import ScenarioFigures
 from hubctl.bench.scenarios import SCENARIOS, TRANSFER_ORDER_LINES, WEBHOOK_ORDER_LINES, order_message_bytes
+from hubctl.local import INVENTORY_FUNCTION
 from hubctl.local_stack import FunctionSpec
 
 if TYPE_CHECKING:
@@ -73,6 +74,12 @@ def _size(size: int) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return noun if count == 1 else f"{noun}s"
+
+
+def _no_scenario(report: Report, logical_id: str, reason: str) -> str:
+    if logical_id == INVENTORY_FUNCTION and report.inventory is not None:
+        return "per catalogue, not per document: see Inventory"
+    return f"not measured yet: {reason}"
 
 
 def _memory_mb(template: dict[str, Any]) -> int:
@@ -205,7 +212,9 @@ def _per_document(report: Report) -> str:
         server = report.on_server.get(logical_id)
         if figures is None or server is None:
             rows.append(
-                [logical_id, "-"] + ["not measured yet: no scenario in hubctl/bench/scenarios.py"] + [""] * 6
+                [logical_id, "-"]
+                + [_no_scenario(report, logical_id, "no scenario in hubctl/bench/scenarios.py")]
+                + [""] * 6
             )
             continue
         unit = figures.scenario.unit + (" and target" if figures.scenario.per_target else "")
@@ -342,7 +351,7 @@ def _calls(report: Report) -> str:
     for logical_id in report.functions:
         figures = report.in_process.get(logical_id)
         if figures is None:
-            rows.append([logical_id, "not measured yet: no scenario"] + [""] * 6)
+            rows.append([logical_id, _no_scenario(report, logical_id, "no scenario")] + [""] * 6)
             continue
         unit = figures.scenario.unit + (" and target" if figures.scenario.per_target else "")
         cold = figures.cold
