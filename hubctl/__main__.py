@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=300,
         help="seconds the burst may take; it stops at the last checkpoint that fits (default %(default)s)",
     )
+    bench.add_argument(
+        "--inventory-skus",
+        type=int,
+        default=50_000,
+        help="SKUs in the inventory benchmark, of which 1 %% change; 0 leaves it out (default %(default)s)",
+    )
     bench.set_defaults(run=commands.bench)
     return parser
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubctl.bench import burst, clients, cold_start, package, per_document
+from hubctl.bench import burst, clients, cold_start, inventory, package, per_document
 from hubctl.bench.aws_calls import AwsCallRecorder
 from hubctl.bench.documents import order_delivery
 from hubctl.bench.report import Report, write_report
@@ -22,6 +22,8 @@ from hubctl.bench.stack import BenchStack
 from hubctl.local_stack import describe_functions, load_template
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+INVENTORY_CHANGED_PERCENT = 1
+"""Share of the inventory benchmark's SKUs whose stock changes before the measured import."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,12 @@ def run(arguments: argparse.Namespace) -> int:
     _progress(f"burst: checkpoints {checkpoints}, budget {arguments.burst_budget_seconds:.0f} s")
     burst_figures = burst.run_in_child(checkpoints=checkpoints, budget_seconds=arguments.burst_budget_seconds)
 
+    inventory_figures = None
+    if arguments.inventory_skus > 0:
+        changed = arguments.inventory_skus * INVENTORY_CHANGED_PERCENT // 100
+        _progress(f"inventory: {arguments.inventory_skus:,} SKUs, {changed:,} changed, moto in this process")
+        inventory_figures = inventory.measure(recorder, skus=arguments.inventory_skus, changed=changed)
+
     _progress("package sizes")
     package_figures = package.measure(template, REPOSITORY / ".aws-sam" / "build")
 
@@ -140,6 +148,7 @@ def run(arguments: argparse.Namespace) -> int:
         json_floor_ms=json_floor_ms,
         burst=burst_figures,
         package=package_figures,
+        inventory=inventory_figures,
         runs=arguments.runs,
         units=arguments.units,
         wall_seconds=time.perf_counter() - started,

@@ -8,7 +8,7 @@ left out too, so two systems never overwrite each other's levels.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,38 +49,9 @@ def push_changed_levels(
     `stock_master` returns the source whose level of a SKU Bemakers takes; None pushes every SKU.
     """
     counts = PushCounts(read=len(readings))
-    levels: dict[tuple[str, str], Decimal] = {}
-    for reading in readings:
-        if reading.sku is None:
-            counts.without_sku += 1
-            logger.warning("article without a SKU mapping", source=source, item_id=reading.item_id)
-            continue
-        if stock_master is not None and stock_master(reading.sku) != source:
-            counts.other_master += 1
-            continue
-        if reading.location is None:
-            counts.unmapped_warehouse += 1
-            continue
-        if reading.quantity < 0:
-            counts.negative += 1
-            logger.error(
-                "negative stock level not sent",
-                source=source,
-                item_id=reading.item_id,
-                warehouse=reading.warehouse,
-                quantity=str(reading.quantity),
-            )
-            continue
-        # Two warehouses mapped to one location add up.
-        key = (reading.sku, reading.location)
-        levels[key] = levels.get(key, Decimal(0)) + reading.quantity
-
+    levels = collect_levels(source, readings, counts, stock_master)
     last = pushed.get_many(connection_id, levels)
-    changed = [
-        StockLevel(sku=sku, location=location, quantity=quantity)
-        for (sku, location), quantity in levels.items()
-        if last.get((sku, location)) != quantity
-    ]
+    changed = changed_levels(levels, last)
     counts.unchanged = len(levels) - len(changed)
 
     for start in range(0, len(changed), MAX_STOCK_LEVELS_PER_REQUEST):
@@ -108,6 +79,55 @@ def push_changed_levels(
         )
     _count_metrics(counts)
     return counts
+
+
+def collect_levels(
+    source: str,
+    readings: Sequence[StockReading],
+    counts: PushCounts,
+    stock_master: Callable[[str], str | None] | None = None,
+) -> dict[tuple[str, str], Decimal]:
+    """Sum the sendable readings into levels by (SKU, location), and count the readings left out.
+
+    Works in memory only, so the inventory benchmark times it without DynamoDB or Bemakers.
+    """
+    levels: dict[tuple[str, str], Decimal] = {}
+    for reading in readings:
+        if reading.sku is None:
+            counts.without_sku += 1
+            logger.warning("article without a SKU mapping", source=source, item_id=reading.item_id)
+            continue
+        if stock_master is not None and stock_master(reading.sku) != source:
+            counts.other_master += 1
+            continue
+        if reading.location is None:
+            counts.unmapped_warehouse += 1
+            continue
+        if reading.quantity < 0:
+            counts.negative += 1
+            logger.error(
+                "negative stock level not sent",
+                source=source,
+                item_id=reading.item_id,
+                warehouse=reading.warehouse,
+                quantity=str(reading.quantity),
+            )
+            continue
+        # Two warehouses mapped to one location add up.
+        key = (reading.sku, reading.location)
+        levels[key] = levels.get(key, Decimal(0)) + reading.quantity
+    return levels
+
+
+def changed_levels(
+    levels: Mapping[tuple[str, str], Decimal], last: Mapping[tuple[str, str], Decimal]
+) -> list[StockLevel]:
+    """Return the levels whose quantity differs from the last pushed one, or that were never pushed."""
+    return [
+        StockLevel(sku=sku, location=location, quantity=quantity)
+        for (sku, location), quantity in levels.items()
+        if last.get((sku, location)) != quantity
+    ]
 
 
 def _count_metrics(counts: PushCounts) -> None:
