@@ -252,6 +252,13 @@ class _ProductSync:
         entries = [self._entry(product, "product", product.sku)]
         entries += [self._entry(variant, "variant", product.sku) for variant in product.variants]
         pending = [entry for entry in entries if self._differs(entry)]
+        if not self._report.full_read and product.variants:
+            # A change read may bring only the changed variants of a product, so the name and
+            # state derived from them can be wrong. An existing product keeps both until the
+            # next full read.
+            pending = [
+                entry for entry in pending if entry.kind == "variant" or not self._known_in_bemakers(entry)
+            ]
         self._report.unchanged += len(entries) - len(pending)
         if not pending:
             return

@@ -52,10 +52,11 @@ class ProductSource(Protocol):
         ...
 
     def read_changes(self, since: datetime) -> Iterator[SourceItem]:
-        """Yield the products changed at or after `since`, each with all its sibling variants.
+        """Yield the products and variants changed at or after `since`.
 
-        Called only when `supports_changes` is true. Deleted products are not yielded, so
-        only a full read finds them.
+        Called only when `supports_changes` is true. A variant may come without its unchanged
+        siblings, so the import leaves an existing product's own name and state to the next
+        full read. Deleted products are not yielded, so only a full read finds them.
         """
         ...
 
