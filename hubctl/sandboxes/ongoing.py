@@ -347,7 +347,7 @@ class OngoingSandbox(LoopbackJsonServer):
         known = endpoint.body_shape.fields if endpoint and endpoint.body_shape else {}
         for name, value in fields.items():
             shape = known.get(name)
-            if shape is None or name in ("goodsOwnerId", "articleNumber", "articleName"):
+            if shape is None or name in ("goodsOwnerId", "articleNumber"):
                 raise ValueError(f"{name} is not an article field of the vendor's PUT /articles example")
             if isinstance(value, Mapping):
                 unknown = sorted(set(value) - set(shape.fields))
