@@ -174,6 +174,11 @@ class ZettleSandbox(LoopbackJsonServer):
             product.update(copy.deepcopy(fields))
             self._replace_product(product)
 
+    def product_uuid(self, sku: str) -> str:
+        """Return the uuid of the product that has a variant with this SKU. Raises KeyError."""
+        with self._state_lock:
+            return self._variant(sku)[0]
+
     def delete_product(self, product_uuid: str) -> None:
         """Delete a product from the library, as `DELETE /products/{productUuid}` does."""
         with self._state_lock:
