@@ -2,7 +2,8 @@
 
 Two triggers: an EventBridge Scheduler schedule imports every connection's stock sources, and
 the HTTP API route `POST /webhooks/zettle/{connection_id}` imports one connection's Zettle stock
-when a signed Zettle inventory webhook arrives.
+when a signed Zettle inventory webhook arrives. A signed Zettle product webhook on that route
+runs the connection's product import instead, when Zettle is its product source.
 """
 
 from __future__ import annotations

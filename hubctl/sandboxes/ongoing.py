@@ -46,7 +46,7 @@ STATUS_CANCELLED = 1000
 # requests leave out.
 _DOCUMENTED_QUERY_PARAMETERS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "orders"): frozenset({"shippedTimeFrom", "orderIdFrom", "maxOrdersToGet"}),
-    ("GET", "articles"): frozenset({"articleSystemIdFrom", "maxArticlesToGet"}),
+    ("GET", "articles"): frozenset({"articleSystemIdFrom", "maxArticlesToGet", "articleDataLastUpdatedFrom"}),
 }
 
 # The only example of PUT /returnOrders carries every field, so the required ones are chosen here.
@@ -281,18 +281,78 @@ class OngoingSandbox(LoopbackJsonServer):
     # -- state for tests and the demo -------------------------------------------------------------
 
     def add_article(
-        self, article_number: str, name: str, stock: Mapping[str, Decimal | int] | None = None
+        self,
+        article_number: str,
+        name: str,
+        stock: Mapping[str, Decimal | int] | None = None,
+        *,
+        active: bool = True,
+        updated_at: datetime | None = None,
+        **fields: Any,
     ) -> int:
-        """Create an article with sellable stock per warehouse code. Returns its article system id."""
+        """Create an article with sellable stock per warehouse code. Returns its article system id.
+
+        `fields` are further article fields such as `customerPrice` or `barCodeInfo`. Their names
+        must be fields of the vendor's example `PUT /articles` body. `updated_at` is the article's
+        `articleDataLastUpdated`, by default now. Raises ValueError for an unknown field.
+        """
+        self._check_article_fields(fields)
         with self._state_lock:
             system_id = self._take_id("article")
             self._articles[article_number] = {
+                "goodsOwner": {"id": self.goods_owner_id},
                 "articleSystemId": system_id,
                 "articleNumber": article_number,
                 "articleName": name,
+                "isActive": active,
+                **copy.deepcopy(fields),
+                "articleDataLastUpdated": _response_time(updated_at or datetime.now(UTC)),
             }
             self._stock[article_number] = {code: Decimal(count) for code, count in (stock or {}).items()}
             return system_id
+
+    def update_article(
+        self,
+        article_number: str,
+        *,
+        active: bool | None = None,
+        updated_at: datetime | None = None,
+        **fields: Any,
+    ) -> None:
+        """Change an article's fields, as a person in the WMS would, and stamp `articleDataLastUpdated`.
+
+        A field given as None is removed. Raises ValueError for an unknown field, KeyError for an
+        unknown article.
+        """
+        self._check_article_fields(fields)
+        with self._state_lock:
+            article = self._articles[article_number]
+            for name, value in fields.items():
+                if value is None:
+                    article.pop(name, None)
+                else:
+                    article[name] = copy.deepcopy(value)
+            if active is not None:
+                article["isActive"] = active
+            article["articleDataLastUpdated"] = _response_time(updated_at or datetime.now(UTC))
+
+    def delete_article(self, article_number: str) -> None:
+        """Remove an article and its stock, as if the goods owner's article were deleted."""
+        with self._state_lock:
+            del self._articles[article_number]
+            del self._stock[article_number]
+
+    def _check_article_fields(self, fields: Mapping[str, Any]) -> None:
+        endpoint = self.contract.endpoint("PUT", "articles")
+        known = endpoint.body_shape.fields if endpoint and endpoint.body_shape else {}
+        for name, value in fields.items():
+            shape = known.get(name)
+            if shape is None or name in ("goodsOwnerId", "articleNumber"):
+                raise ValueError(f"{name} is not an article field of the vendor's PUT /articles example")
+            if isinstance(value, Mapping):
+                unknown = sorted(set(value) - set(shape.fields))
+                if unknown:
+                    raise ValueError(f"{name} has fields {unknown} that the vendor's example lacks")
 
     def set_stock(self, article_number: str, warehouse_code: str, sellable: Decimal | int) -> None:
         """Set the sellable stock of an article in one warehouse; negative values are kept as given."""
@@ -676,11 +736,19 @@ class OngoingSandbox(LoopbackJsonServer):
         number = request.query_value("articleNumber")
         system_id_from = _parse_int(request.query_value("articleSystemIdFrom") or "0", "articleSystemIdFrom")
         limit = _parse_int(request.query_value("maxArticlesToGet") or "1000", "maxArticlesToGet")
+        updated_from = _parse_time(
+            request.query_value("articleDataLastUpdatedFrom"), "articleDataLastUpdatedFrom"
+        )
         selected = sorted(
             (
                 article
                 for article in self._articles.values()
-                if article["articleSystemId"] >= system_id_from and number in (None, article["articleNumber"])
+                if article["articleSystemId"] >= system_id_from
+                and number in (None, article["articleNumber"])
+                and (
+                    updated_from is None
+                    or _read_response_time(article["articleDataLastUpdated"]) >= updated_from
+                )
             ),
             key=lambda article: article["articleSystemId"],
         )[:limit]
@@ -688,7 +756,7 @@ class OngoingSandbox(LoopbackJsonServer):
             200,
             [
                 {
-                    **article,
+                    **copy.deepcopy(article),
                     "inventoryInfo": {
                         "sellableNumberOfItems": sum(
                             self._stock[article["articleNumber"]].values(), Decimal(0)

@@ -43,6 +43,8 @@ DEFAULT_CONTRACT = (
 ASSERTION_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_LIFETIME_SECONDS = 7200
 LOCATION_TYPES = ("STORE", "SOLD", "BIN", "SUPPLIER")
+# The maximum `limit` of `GET /library` in the vendor's OpenAPI, also its default page size.
+LIBRARY_PAGE_LIMIT = 500
 
 
 class ProductContract:
@@ -128,6 +130,68 @@ class ZettleSandbox(LoopbackJsonServer):
                     self._tracked.add(product_uuid)
                     self._balances[variant["uuid"]] = Decimal(balance)
             return product_uuid
+
+    def add_library_product(self, name: str, variants: list[dict[str, Any]], **fields: Any) -> str:
+        """Create a product with these variants, validated like `POST /products`. Returns its uuid.
+
+        Each variant is a `VariantDTO` without `uuid`, such as `{"sku": "IPA-33CL", "price":
+        {"amount": 4500, "currencyId": "DKK"}}`. `fields` are further `ProductCreateRequest`
+        fields. Raises ValueError when the product fails the vendor's schema.
+        """
+        body = {
+            "uuid": str(uuid.uuid4()),
+            "name": name,
+            "variants": [{"uuid": str(uuid.uuid4()), **variant} for variant in variants],
+            **fields,
+        }
+        with self._state_lock:
+            try:
+                return self._create_product(body)
+            except _Rejected as rejected:
+                raise ValueError(f"{rejected}: {rejected.violations}") from None
+
+    def update_variant(self, sku: str, **fields: Any) -> None:
+        """Change fields of the variant with this SKU, as the merchant would in the Zettle app.
+
+        A field given as None is removed. Raises ValueError when the product then fails the
+        vendor's `ProductResponse` schema, KeyError for an unknown SKU.
+        """
+        with self._state_lock:
+            product_uuid, variant_uuid = self._variant(sku)
+            product = copy.deepcopy(self._products[product_uuid])
+            variant = next(item for item in product["variants"] if item["uuid"] == variant_uuid)
+            for name, value in fields.items():
+                if value is None:
+                    variant.pop(name, None)
+                else:
+                    variant[name] = copy.deepcopy(value)
+            self._replace_product(product)
+
+    def update_product(self, product_uuid: str, **fields: Any) -> None:
+        """Change product-level fields such as `name`, as the merchant would. Raises ValueError as above."""
+        with self._state_lock:
+            product = copy.deepcopy(self._products[product_uuid])
+            product.update(copy.deepcopy(fields))
+            self._replace_product(product)
+
+    def product_uuid(self, sku: str) -> str:
+        """Return the uuid of the product that has a variant with this SKU. Raises KeyError."""
+        with self._state_lock:
+            return self._variant(sku)[0]
+
+    def delete_product(self, product_uuid: str) -> None:
+        """Delete a product from the library, as `DELETE /products/{productUuid}` does."""
+        with self._state_lock:
+            del self._products[product_uuid]
+            self._tracked.discard(product_uuid)
+
+    def _replace_product(self, product: dict[str, Any]) -> None:
+        product["updated"] = _now()
+        product["etag"] = uuid.uuid4().hex
+        violations = self.contract.errors("ProductResponse", product)
+        if violations:
+            raise ValueError(f"the product fails ProductResponse: {violations}")
+        self._products[product["uuid"]] = product
 
     def set_balance(self, sku: str, balance: int) -> None:
         """Set a tracked variant's STORE balance, as a count in the Zettle app does."""
@@ -222,6 +286,8 @@ class ZettleSandbox(LoopbackJsonServer):
         path = "/".join(segments[2:])
         if request.method == "GET" and path == "products/v2":
             return self._list_products()
+        if request.method == "GET" and path == "library":
+            return self._library(request)
         if request.method == "POST" and path == "products":
             return self._post_product(request)
         if request.method == "GET" and path == "locations":
@@ -302,6 +368,29 @@ class ZettleSandbox(LoopbackJsonServer):
                 raise AssertionError(f"the sandbox built a product that fails ProductResponse: {violations}")
         return HttpResponse(200, products)
 
+    def _library(self, request: HttpRequest) -> HttpResponse:
+        """Serve `GET /library` in pages of `limit` products, linking the next page in `Link`."""
+        query = {name: values[-1] for name, values in request.query.items()}
+        violations = _library_query_violations(request.query)
+        if violations:
+            raise _Rejected(400, "The library query is invalid.", violations)
+        if "eventLogUuid" in query:
+            # The sandbox keeps no event log, so it responds as Zettle does to a delta that is too
+            # large, and the client must read the whole library instead.
+            return HttpResponse(412, None)
+        limit = int(query.get("limit", str(LIBRARY_PAGE_LIMIT)))
+        offset = int(query.get("offset", "0"))
+        products = [copy.deepcopy(self._products[key]) for key in sorted(self._products)]
+        page = {"products": products[offset : offset + limit], "deletedProducts": [], "discounts": []}
+        violations = self.contract.errors("LibraryResponse", page)
+        if violations:
+            raise AssertionError(f"the sandbox built a library page that fails LibraryResponse: {violations}")
+        headers = {}
+        if offset + limit < len(products):
+            next_url = f"{self.base_url}/organizations/self/library?limit={limit}&offset={offset + limit}"
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return HttpResponse(200, page, headers)
+
     def _variant(self, sku: str) -> tuple[str, str]:
         for product in self._products.values():
             for variant in product["variants"]:
@@ -379,6 +468,40 @@ class ZettleSandbox(LoopbackJsonServer):
         if external_uuid is not None:
             self._movements[external_uuid] = copy.deepcopy(body)
         return self._location_balances(store)
+
+
+def _library_query_violations(query: Mapping[str, list[str]]) -> list[dict[str, str]]:
+    """Check `GET /library` parameters against the vendor's OpenAPI: names, types and limits."""
+    violations = [
+        _violation(name, "UNKNOWN_PARAMETER", "is not a parameter of GET /library")
+        for name in query
+        if name not in ("eventLogUuid", "limit", "offset", "all")
+    ]
+    for name, values in query.items():
+        if len(values) > 1:
+            violations.append(_violation(name, "SINGLE_VALUE", "must be given once"))
+    limit = query.get("limit", [str(LIBRARY_PAGE_LIMIT)])[-1]
+    if not limit.isdigit() or not 1 <= int(limit) <= LIBRARY_PAGE_LIMIT:
+        violations.append(
+            _violation("limit", "INVALID_RANGE", f"must be a whole number from 1 to {LIBRARY_PAGE_LIMIT}")
+        )
+    # The OpenAPI types offset as a string. The sandbox issues whole numbers and accepts only those.
+    offset = query.get("offset", ["0"])[-1]
+    if not offset.isdigit():
+        violations.append(_violation("offset", "INVALID", "must be an offset from a Link header"))
+    if query.get("all", ["false"])[-1] not in ("true", "false"):
+        violations.append(_violation("all", "TYPE", "must be true or false"))
+    event_log_uuid = query.get("eventLogUuid")
+    if event_log_uuid is not None:
+        try:
+            uuid.UUID(event_log_uuid[-1])
+        except ValueError:
+            violations.append(_violation("eventLogUuid", "UUID", "must be a uuid"))
+    return violations
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _movement_violations(body: Any) -> list[dict[str, str]]:

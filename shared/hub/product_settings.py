@@ -88,9 +88,13 @@ class Grouping(StrictSettings):
     separator: Annotated[str, StringConstraints(min_length=1, max_length=5)] = "-"
 
 
+ProductSourceName = Literal["economic", "ongoing", "zettle"]
+
+
 class ProductImportSettings(StrictSettings):
-    source: Literal["economic"]
-    """The system that holds the product master data. Ongoing and Zettle are not built yet."""
+    source: ProductSourceName
+    """The system with the product master data: e-conomic products, Ongoing articles or the Zettle
+    product library. The connection must have that system's settings."""
     vat_rate: Annotated[Decimal, Field(ge=0, le=100)] = Decimal(25)
     """VAT in percent that Bemakers prices include. Added to net prices, or taken out of gross ones."""
     currency: CurrencyCode = "DKK"
@@ -104,8 +108,13 @@ class ProductImportSettings(StrictSettings):
     """The fields an update may overwrite; the others keep what Bemakers has."""
     deactivate_removed: bool = False
     """Deactivate a product or variant that is barred or deleted in the source. Nothing is deleted."""
+    full_read_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    """For a source with a change feed (Ongoing): hours between two reads of the whole catalogue.
+    Only a whole read finds deleted products, so a deletion reaches Bemakers within this time."""
 
     grouping: Grouping = Grouping()
+    """Rule that groups e-conomic products and Ongoing articles into products with variants. Zettle
+    products carry their own variants, so only `separator` applies to them (see `hub.sources.zettle`)."""
     fields: FieldSources = FieldSources()
     exclude_skus: list[str] = []
     """SKUs never imported, such as deposit products. e-conomic's special-line SKUs are always left out."""

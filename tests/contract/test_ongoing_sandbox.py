@@ -6,6 +6,7 @@ Each test starts its own loopback sandbox and calls it with `requests`, as the c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -157,3 +158,36 @@ def test_fault_injection_applies(sandbox: OngoingSandbox) -> None:
     sandbox.inject_fault("GET", "/test/api/v1/orders", "http_503")
     response = _call(sandbox, "GET", "/orders", params={"goodsOwnerId": GOODS_OWNER_ID, "orderNumber": "x"})
     assert response.status_code == 503
+
+
+def test_article_change_filter_is_accepted(sandbox: OngoingSandbox) -> None:
+    params = {"goodsOwnerId": GOODS_OWNER_ID, "articleDataLastUpdatedFrom": "2026-12-01T00:00:00+00:00"}
+    assert _call(sandbox, "GET", "/articles", params=params).status_code == 200
+
+
+def test_article_change_filter_without_offset_is_rejected(sandbox: OngoingSandbox) -> None:
+    params = {"goodsOwnerId": GOODS_OWNER_ID, "articleDataLastUpdatedFrom": "2026-12-01T00:00:00"}
+    assert _call(sandbox, "GET", "/articles", params=params).status_code == 400
+
+
+def test_article_paging_rejects_non_number(sandbox: OngoingSandbox) -> None:
+    params = {"goodsOwnerId": GOODS_OWNER_ID, "articleSystemIdFrom": "first"}
+    assert _call(sandbox, "GET", "/articles", params=params).status_code == 400
+
+
+def test_article_change_filter_selects_changed(sandbox: OngoingSandbox) -> None:
+    later = datetime.now(UTC) + timedelta(hours=2)
+    sandbox.update_article("1005", customerPrice=12, updated_at=later)
+    since = (later - timedelta(hours=1)).isoformat()
+    response = _call(
+        sandbox,
+        "GET",
+        "/articles",
+        params={"goodsOwnerId": GOODS_OWNER_ID, "articleDataLastUpdatedFrom": since},
+    )
+    assert [article["articleNumber"] for article in response.json()] == ["1005"]
+
+
+def test_article_field_outside_example_is_refused(sandbox: OngoingSandbox) -> None:
+    with pytest.raises(ValueError, match="isBeer"):
+        sandbox.add_article("X1", "Unknown field", isBeer=True)

@@ -95,3 +95,43 @@ def test_seeded_products_pass_product_response(zettle: ZettleSandbox) -> None:
         ["T-1", "T-2"],
     )
     assert zettle.contract.errors("ProductResponse", products[0]) == []
+
+
+def _get_library(zettle: ZettleSandbox, params: dict[str, Any]) -> requests.Response:
+    token = _token(zettle).json()["access_token"]
+    return requests.get(
+        f"{zettle.base_url}/organizations/self/library",
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+
+
+def test_library_unknown_parameter_is_rejected(zettle: ZettleSandbox) -> None:
+    assert _get_library(zettle, {"pageSize": 10}).status_code == 400
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "ten"])
+def test_library_limit_out_of_range_is_rejected(zettle: ZettleSandbox, limit: str) -> None:
+    assert _get_library(zettle, {"limit": limit}).status_code == 400
+
+
+def test_library_links_next_page(zettle: ZettleSandbox) -> None:
+    zettle.add_library_product("Pale Ale", [{"sku": "PALE-33CL"}])
+    zettle.add_library_product("Porter", [{"sku": "PORTER-33CL"}])
+    response = _get_library(zettle, {"limit": 1})
+    assert len(response.json()["products"]) == 1
+    assert response.links["next"]["url"] == f"{zettle.base_url}/organizations/self/library?limit=1&offset=1"
+
+
+def test_library_last_page_has_no_link(zettle: ZettleSandbox) -> None:
+    zettle.add_library_product("Pale Ale", [{"sku": "PALE-33CL"}])
+    response = _get_library(zettle, {"limit": 1})
+    assert "next" not in response.links
+
+
+def test_library_product_off_schema_is_refused(zettle: ZettleSandbox) -> None:
+    with pytest.raises(ValueError, match="ProductCreateRequest"):
+        zettle.add_library_product(
+            "Pale Ale", [{"sku": "PALE-33CL", "price": {"amount": -1, "currencyId": "DKK"}}]
+        )

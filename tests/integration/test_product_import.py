@@ -582,7 +582,7 @@ def test_unmapped_field_is_not_cleared(environment: DemoEnvironment) -> None:
 
 
 class ChangeFeedSource:
-    """A stand-in for a source with a change feed (Zettle's product library has one; none is built yet)."""
+    """A stand-in for a source with a change feed, whose catalogue and changes the test sets."""
 
     name = "change-feed"
     prices_include_vat = True
@@ -649,3 +649,13 @@ def test_resync_of_change_feed_reads_catalogue(change_feed: ChangeFeedSource) ->
     import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, tzinfo=UTC))
     import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, 12, 30, tzinfo=UTC), force=True)
     assert change_feed.reads == [None, None]
+
+
+def test_change_feed_reads_in_full_after_interval(
+    environment: DemoEnvironment, change_feed: ChangeFeedSource
+) -> None:
+    environment.configure_products(full_read_hours=6)
+    connection = get_runtime().connections.get(DEMO_CONNECTION)
+    for hour in (12, 13, 18):
+        import_connection(get_runtime(), connection, now=datetime(2026, 12, 4, hour, tzinfo=UTC))
+    assert change_feed.reads == [None, datetime(2026, 12, 4, 11, 50, tzinfo=UTC), None]

@@ -9,12 +9,14 @@ base URL, such as `https://api.ongoingsystems.se/<warehouse>/api/v1`. `PUT /orde
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 
 import requests
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError
 
 from hub.connections import OngoingSettings
 from hub.connectors.http import JsonHttpClient
@@ -32,6 +34,17 @@ _ORDERS = TypeAdapter(list[ongoing.Order])
 _ARTICLES = TypeAdapter(list[ongoing.Article])
 _INVENTORY = TypeAdapter(list[ongoing.ArticleInventoryPerWarehouse])
 _RETURN_ORDERS = TypeAdapter(list[ongoing.ReturnOrder])
+
+
+def _check_article_record(record: dict[str, Any]) -> dict[str, Any]:
+    system_id = record.get("articleSystemId")
+    if not isinstance(system_id, int) or isinstance(system_id, bool):
+        raise ValueError("articleSystemId must be a whole number")
+    return record
+
+
+# An article as the product import reads it: every field kept, the system id checked for paging.
+_ARTICLE_RECORDS = TypeAdapter(list[Annotated[dict[str, Any], AfterValidator(_check_article_record)]])
 
 
 def basic_authorization(username: str, password: str) -> str:
@@ -162,6 +175,29 @@ class OngoingClient:
         )
         return sorted(articles, key=lambda article: article.article_system_id)
 
+    def article_records(self, *, updated_from: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Yield the goods owner's articles as Ongoing returns them, by ascending system id, page by page.
+
+        With `updated_from`, only articles whose article data changed at or after that time.
+        Inactive articles are included. Raises TargetRejected when a page is not a list of
+        articles with a numeric `articleSystemId`.
+        """
+        system_id_from = 0
+        while True:
+            params: dict[str, str | int] = {
+                "goodsOwnerId": self.goods_owner_id,
+                "articleSystemIdFrom": system_id_from,
+                "maxArticlesToGet": ARTICLES_PAGE_SIZE,
+            }
+            if updated_from is not None:
+                params["articleDataLastUpdatedFrom"] = updated_from.isoformat()
+            response = self._checked(self._http.request("GET", "/articles", params=params))
+            page = _parse_records(response, _ARTICLE_RECORDS)
+            yield from page
+            if len(page) < ARTICLES_PAGE_SIZE:
+                return
+            system_id_from = max(int(record["articleSystemId"]) for record in page) + 1
+
     def inventory_per_warehouse(
         self, article_numbers: Sequence[str]
     ) -> list[ongoing.ArticleInventoryPerWarehouse]:
@@ -208,6 +244,25 @@ def _parse(response: requests.Response, model: type[_Model]) -> _Model:
 def _parse_list(response: requests.Response, adapter: TypeAdapter[list[Any]]) -> list[Any]:
     try:
         parsed: list[Any] = adapter.validate_json(response.content or b"[]")
+    except ValidationError as error:
+        raise TargetRejected(
+            TARGET,
+            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
+            status=response.status_code,
+        ) from None
+    return parsed
+
+
+def _parse_records(response: requests.Response, adapter: TypeAdapter[list[Any]]) -> list[Any]:
+    """Parse a list of raw records, reading JSON decimals as Decimal so that prices stay exact."""
+    try:
+        raw = json.loads(response.content or b"[]", parse_float=Decimal)
+    except ValueError:
+        raise TargetRejected(
+            TARGET, f"{_path(response)} answer is not valid JSON", status=response.status_code
+        ) from None
+    try:
+        parsed: list[Any] = adapter.validate_python(raw)
     except ValidationError as error:
         raise TargetRejected(
             TARGET,

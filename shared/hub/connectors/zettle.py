@@ -10,6 +10,7 @@ ZettleCredentialsRejected, a TargetUnavailable, so the work stays queued and the
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -35,6 +36,8 @@ TOKEN_EXPIRY_MARGIN_SECONDS = 60
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _PRODUCTS = TypeAdapter(list[zettle.Product])
+# Zettle's maximum page size of the library.
+LIBRARY_PAGE_SIZE = 500
 _LOCATIONS = TypeAdapter(list[zettle.Location])
 
 
@@ -61,6 +64,7 @@ class ZettleClient:
         json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
         self._oauth = _http_client(settings.oauth_url, form_headers, settings)
         self._products = _http_client(settings.products_url, json_headers, settings)
+        self._products_url = settings.products_url
         self._inventory = _http_client(settings.inventory_url, json_headers, settings)
 
     @classmethod
@@ -76,6 +80,34 @@ class ZettleClient:
         # header, which this client does not follow yet.
         response = self._call(self._products, "GET", "/organizations/self/products/v2")
         return _parse_list(response, _PRODUCTS)
+
+    def library_products(self) -> list[dict[str, Any]]:
+        """Return every product of the merchant's library as Zettle sends it, following the pages.
+
+        Zettle pages the library with a `Link` header whose `next` URL is requested as it is.
+        Prices stay as Zettle sends them: whole minor units. Raises TargetRejected when a page
+        fails the `LibraryResponse` shape or links outside `products_url`.
+        """
+        products: list[dict[str, Any]] = []
+        path = f"/organizations/self/library?limit={LIBRARY_PAGE_SIZE}"
+        while True:
+            response = self._call(self._products, "GET", path)
+            products.extend(_parse_library_page(response))
+            next_url = response.links.get("next", {}).get("url")
+            if not next_url:
+                return products
+            path = self._products_path(next_url, response)
+
+    def _products_path(self, url: str, response: requests.Response) -> str:
+        """Return `url` below the products base URL. Raises TargetRejected for any other address."""
+        base = self._products_url.rstrip("/")
+        if not url.startswith(f"{base}/"):
+            raise TargetRejected(
+                TARGET,
+                f"{_path(response)} links its next page outside products_url",
+                status=response.status_code,
+            )
+        return url.removeprefix(base)
 
     # -- inventory --------------------------------------------------------------------------------
 
@@ -219,6 +251,30 @@ def _parse_list(response: requests.Response, adapter: TypeAdapter[list[Any]]) ->
             status=response.status_code,
         ) from None
     return parsed
+
+
+def _parse_library_page(response: requests.Response) -> list[dict[str, Any]]:
+    """Return the products of one `LibraryResponse` page, with JSON decimals read as Decimal."""
+    try:
+        page = json.loads(response.content or b"{}", parse_float=Decimal)
+    except ValueError:
+        raise TargetRejected(
+            TARGET, f"{_path(response)} answer is not valid JSON", status=response.status_code
+        ) from None
+    products = page.get("products", []) if isinstance(page, dict) else None
+    if not isinstance(products, list):
+        raise TargetRejected(
+            TARGET, f"{_path(response)} answer has no list of products", status=response.status_code
+        )
+    try:
+        _PRODUCTS.validate_python(products)
+    except ValidationError as error:
+        raise TargetRejected(
+            TARGET,
+            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
+            status=response.status_code,
+        ) from None
+    return products
 
 
 def _path(response: requests.Response) -> str:

@@ -1,7 +1,9 @@
 """The product import flow: bring Bemakers' products and variants to what the product source holds.
 
 For each connection the flow reads the product source and maps it to Bemakers products.
-A source with a change feed is read from the cursor, any other source in full. Each SKU is
+A source with a change feed is read from the cursor, any other source in full. A change feed
+never shows deleted products, so such a source is still read in full every `full_read_hours`,
+and only a full read deactivates what the source no longer holds. Each SKU is
 compared with the content hash the hub stored after Bemakers last accepted a write. Only
 SKUs that differ cost requests to Bemakers, so an unchanged catalogue sends none.
 
@@ -38,6 +40,8 @@ from hub.secrets import BemakersCredentials, read_secret
 from hub.sources.factory import product_source
 
 CURSOR_NAME = "products"
+FULL_READ_CURSOR_NAME = "products-full-read"
+"""When a source with a change feed was last read in full."""
 # A change-feed read starts this long before the last run started, to cover clock skew
 # between the hub and the source. Re-read products cost nothing: their hashes match.
 OVERLAP = timedelta(minutes=10)
@@ -139,8 +143,10 @@ def import_connection(
     )
     report = ImportReport(connection_id=connection.connection_id, source=source.name)
 
-    cursor = runtime.cursors.get(connection.connection_id, CURSOR_NAME)
-    if source.supports_changes and cursor is not None and not force:
+    cursor = None
+    if source.supports_changes:
+        cursor = _change_cursor(runtime, connection.connection_id, settings, now=now, force=force)
+    if cursor is not None:
         report.full_read = False
         items = list(source.read_changes(cursor - OVERLAP))
     else:
@@ -170,9 +176,30 @@ def import_connection(
         sync.deactivate_missing(catalogue.source_skus, time_left)
     if report.complete and source.supports_changes:
         runtime.cursors.advance(connection.connection_id, CURSOR_NAME, now)
+        if report.full_read:
+            runtime.cursors.advance(connection.connection_id, FULL_READ_CURSOR_NAME, now)
 
     _log_report(report)
     return report
+
+
+def _change_cursor(
+    runtime: Runtime, connection_id: str, settings: ProductImportSettings, *, now: datetime, force: bool
+) -> datetime | None:
+    """Return where a change-feed read starts, or None when this run reads the whole catalogue.
+
+    A run reads in full when forced, before the first complete run, and when the last full
+    read is `full_read_hours` old, so that deleted products are found.
+    """
+    if force:
+        return None
+    cursor = runtime.cursors.get(connection_id, CURSOR_NAME)
+    last_full_read = runtime.cursors.get(connection_id, FULL_READ_CURSOR_NAME)
+    if cursor is None or last_full_read is None:
+        return None
+    if now - last_full_read >= timedelta(hours=settings.full_read_hours):
+        return None
+    return cursor
 
 
 def _out_of_time(time_left: Callable[[], float] | None) -> bool:
@@ -225,6 +252,13 @@ class _ProductSync:
         entries = [self._entry(product, "product", product.sku)]
         entries += [self._entry(variant, "variant", product.sku) for variant in product.variants]
         pending = [entry for entry in entries if self._differs(entry)]
+        if not self._report.full_read and product.variants:
+            # A change read may bring only the changed variants of a product, so the name and
+            # state derived from them can be wrong. An existing product keeps both until the
+            # next full read.
+            pending = [
+                entry for entry in pending if entry.kind == "variant" or not self._known_in_bemakers(entry)
+            ]
         self._report.unchanged += len(entries) - len(pending)
         if not pending:
             return

@@ -60,6 +60,8 @@ class _Unmappable(Exception):
 class _Group:
     parent: SourceItem | None = None
     variants: list[tuple[str, SourceItem]] = field(default_factory=list)
+    name: str | None = None
+    """The product's name when the source groups its variants itself."""
 
 
 def field_sources(settings: ProductImportSettings, source: ProductSource) -> dict[str, str]:
@@ -76,7 +78,11 @@ def field_sources(settings: ProductImportSettings, source: ProductSource) -> dic
 def to_bemakers_catalogue(
     items: Iterable[SourceItem], settings: ProductImportSettings, source: ProductSource
 ) -> Catalogue:
-    """Map the source's records to Bemakers products, grouping variants under their product."""
+    """Map the source's records to Bemakers products, grouping variants under their product.
+
+    A record whose source names its product joins that product. Any other record is grouped
+    by the connection's `grouping` rule.
+    """
     sources = field_sources(settings, source)
     excluded_skus = frozenset(settings.exclude_skus)
     skipped: list[SkippedRecord] = []
@@ -98,6 +104,10 @@ def to_bemakers_catalogue(
             continue
         if counts[sku] > 1:
             skipped.append(SkippedRecord(item.source_id, sku, "duplicate SKU", sources.get("sku")))
+            continue
+        if item.product is not None:
+            groups[item.product.sku].variants.append((sku, item))
+            groups[item.product.sku].name = item.product.name
             continue
         product_sku, is_variant = _group_key(sku, settings)
         if is_variant:
@@ -156,7 +166,7 @@ def _to_product(
                 raise _Unmappable("name is missing", sources.get("name"))
             active = not _barred(parent.attributes, sources.get("barred"))
         else:
-            name = _shared_name([variant.name for variant in variants])
+            name = group.name or _shared_name([variant.name for variant in variants])
             active = any(variant.active for variant in variants)
         return Product(sku=product_sku, name=name, active=active, variants=variants)
     except _Unmappable as error:

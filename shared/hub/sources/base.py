@@ -1,5 +1,5 @@
-"""The interface every product source implements: e-conomic products now, Ongoing articles and
-the Zettle product library later."""
+"""The interface every product source implements: e-conomic products, Ongoing articles and the
+Zettle product library."""
 
 from __future__ import annotations
 
@@ -13,23 +13,35 @@ _DESCRIPTION_LINE = re.compile(r"^\s*([^:=\n]+?)\s*[:=]\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
+class SourceProduct:
+    """The product that a source groups variants under itself, as Zettle does."""
+
+    sku: str
+    """The Bemakers SKU of the product, which the source derives from its variants."""
+    name: str
+
+
+@dataclass(frozen=True)
 class SourceItem:
     """One product or variant as the source stores it, before mapping.
 
     `attributes` maps dotted paths (`inventory.grossWeight`) to scalar values, so that a
     connection names its source fields the same way for every source. `source_id` is the
-    source's own key, which names a record that has no SKU.
+    source's own key, which names a record that has no SKU. `product` is set when the source
+    itself makes the record a variant of a product. The connection's `grouping` then does not
+    apply to the record.
     """
 
     source_id: str
     attributes: Mapping[str, Any]
+    product: SourceProduct | None = None
 
 
 class ProductSource(Protocol):
     name: str
     """The source's name in settings and logs, e.g. `economic`."""
     prices_include_vat: bool
-    """Whether the source's sales prices include VAT (Zettle) or not (e-conomic)."""
+    """Whether the source's sales prices include VAT (Zettle) or not (e-conomic, Ongoing)."""
     default_fields: Mapping[str, str]
     """Source field of each Bemakers field when the connection names none."""
     supports_changes: bool
@@ -40,10 +52,11 @@ class ProductSource(Protocol):
         ...
 
     def read_changes(self, since: datetime) -> Iterator[SourceItem]:
-        """Yield the products changed at or after `since`, each with all its sibling variants.
+        """Yield the products and variants changed at or after `since`.
 
-        Called only when `supports_changes` is true. Deleted products are not yielded, so
-        only a full read finds them.
+        Called only when `supports_changes` is true. A variant may come without its unchanged
+        siblings, so the import leaves an existing product's own name and state to the next
+        full read. Deleted products are not yielded, so only a full read finds them.
         """
         ...
 
