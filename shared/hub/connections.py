@@ -158,8 +158,12 @@ class Connection(StrictSettings):
 
     @model_validator(mode="after")
     def _check_product_source(self) -> Connection:
-        if self.products is not None and self.products.source == "economic" and self.economic is None:
-            raise ValueError("products.source economic needs the connection's economic settings")
+        if self.products is None:
+            return self
+        configured = {"economic": self.economic, "ongoing": self.ongoing, "zettle": self.zettle}
+        source = self.products.source
+        if configured[source] is None:
+            raise ValueError(f"products.source {source} needs the connection's {source} settings")
         return self
 
     @model_validator(mode="after")

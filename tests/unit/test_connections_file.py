@@ -93,3 +93,19 @@ def test_customer_rule_without_group_is_rejected(tmp_path: Path) -> None:
     text = VALID.replace("      layout: 19", "      layout: 19\n      customers: {business: {match_on: cvr}}")
     with pytest.raises(ConnectionsFileError, match="customer_group"):
         load_connections_file(_write(tmp_path, text), variables={"ECONOMIC_URL": "x"})
+
+
+@pytest.mark.parametrize("source", ["ongoing", "zettle"])
+def test_product_source_without_its_settings_is_rejected(tmp_path: Path, source: str) -> None:
+    text = VALID + f"    products:\n      source: {source}\n"
+    expected = f"products.source {source} needs the connection's {source} settings"
+    with pytest.raises(ConnectionsFileError, match=expected):
+        load_connections_file(_write(tmp_path, text), variables={"ECONOMIC_URL": "x"})
+
+
+def test_product_source_with_its_settings_is_loaded(tmp_path: Path) -> None:
+    text = VALID + "    products:\n      source: economic\n"
+    parsed = load_connections_file(_write(tmp_path, text), variables={"ECONOMIC_URL": "x"})
+    products = parsed.connections[0].products
+    assert products is not None
+    assert products.source == "economic"
