@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=50_000,
         help="SKUs in the inventory benchmark, of which 1 %% change; 0 leaves it out (default %(default)s)",
     )
+    bench.add_argument(
+        "--product-variants",
+        type=int,
+        default=20_000,
+        help="e-conomic products in the product benchmark, of which 1 %% change; 0 leaves it out"
+        " (default %(default)s)",
+    )
     bench.set_defaults(run=commands.bench)
     return parser
 

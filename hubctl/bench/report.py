@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.connectors.ongoing import ARTICLES_PAGE_SIZE
-from hubctl.bench import cost
+from hubctl.bench import cost, products
 from hubctl.bench.burst import BurstFigures
 from hubctl.bench.clients import ClientCosts
 from hubctl.bench.cold_start import ESSENTIALS, ColdStartFigures
@@ -16,7 +16,7 @@ from hubctl.bench.inventory import LOCATION, WAREHOUSE, InventoryFigures
 from hubctl.bench.package import PackageFigures
 from hubctl.bench.per_document import ScenarioFigures
 from hubctl.bench.scenarios import SCENARIOS, TRANSFER_ORDER_LINES, WEBHOOK_ORDER_LINES, order_message_bytes
-from hubctl.local import INVENTORY_FUNCTION
+from hubctl.local import INVENTORY_FUNCTION, PRODUCT_IMPORT_FUNCTION
 from hubctl.local_stack import FunctionSpec
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class Report:
     burst: BurstFigures
     package: PackageFigures | None
     inventory: InventoryFigures | None
+    products: products.ProductFigures | None
     runs: int
     units: int
     wall_seconds: float
@@ -76,9 +77,17 @@ def _plural(count: int, noun: str) -> str:
     return noun if count == 1 else f"{noun}s"
 
 
+SCHEDULED_WITHOUT_DOCUMENTS = frozenset({"StatusReportFunction", "HeartbeatFunction"})
+"""Functions that report on the hub on a schedule and carry no documents of their own."""
+
+
 def _no_scenario(report: Report, logical_id: str, reason: str) -> str:
     if logical_id == INVENTORY_FUNCTION and report.inventory is not None:
         return "per catalogue, not per document: see Inventory"
+    if logical_id == PRODUCT_IMPORT_FUNCTION and report.products is not None:
+        return "per catalogue, not per document: see Products"
+    if logical_id in SCHEDULED_WITHOUT_DOCUMENTS:
+        return "no documents: one run per schedule, so only its cold start and package are measured"
     return f"not measured yet: {reason}"
 
 
@@ -630,6 +639,17 @@ The inventory benchmark took {figures.total_seconds:.0f} s, including the seedin
 """
 
 
+def _products(report: Report) -> str:
+    figures = report.products
+    if figures is None:
+        report.summary.append(
+            ["Products", "not measured: run without `--product-variants 0`", "", "0 writes unchanged", "-"]
+        )
+        return "## Products\n\nNot measured: `--product-variants 0` turned the product benchmark off.\n"
+    report.summary.append(products.summary_row(figures))
+    return products.section(figures)
+
+
 def _package(report: Report) -> str:
     figures = report.package
     if figures is None:
@@ -752,7 +772,7 @@ document, the AWS call counts and their regression tests come from a `Scenario` 
 function in `hubctl/bench/scenarios.py`: it prepares the state and the events and checks
 each response. Scenarios exist for {measured}; a function without one is listed as
 not measured yet. A new flow adds its figures with one scenario. `python -m hubctl bench --help` lists the
-options (rounds, runs, units, burst checkpoints and budget, inventory SKUs).
+options (rounds, runs, units, burst checkpoints and budget, inventory SKUs, product variants).
 """
 
 
@@ -765,6 +785,7 @@ def write_report(report: Report, output: Path) -> None:
         _calls(report),
         _burst(report),
         _inventory(report),
+        _products(report),
         _package(report),
         _cost(report),
     ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubctl.bench import burst, clients, cold_start, inventory, package, per_document
+from hubctl.bench import burst, clients, cold_start, inventory, package, per_document, products
 from hubctl.bench.aws_calls import AwsCallRecorder
 from hubctl.bench.documents import order_delivery
 from hubctl.bench.report import Report, write_report
@@ -131,6 +131,11 @@ def run(arguments: argparse.Namespace) -> int:
         _progress(f"inventory: {arguments.inventory_skus:,} SKUs, {changed:,} changed, moto in this process")
         inventory_figures = inventory.measure(recorder, skus=arguments.inventory_skus, changed=changed)
 
+    product_figures = None
+    if arguments.product_variants > 0:
+        _progress(f"products: {arguments.product_variants:,} variants, moto in this process")
+        product_figures = products.measure(recorder, variants=arguments.product_variants)
+
     _progress("package sizes")
     package_figures = package.measure(template, REPOSITORY / ".aws-sam" / "build")
 
@@ -149,6 +154,7 @@ def run(arguments: argparse.Namespace) -> int:
         burst=burst_figures,
         package=package_figures,
         inventory=inventory_figures,
+        products=product_figures,
         runs=arguments.runs,
         units=arguments.units,
         wall_seconds=time.perf_counter() - started,

@@ -38,12 +38,22 @@ class ProductSyncRecord(BaseModel):
     updated_at: str
 
 
+# BatchWriteItem takes at most 25 items per request.
+WRITE_BATCH_SIZE = 25
+
+
 class ProductSyncStore:
-    """Reads and writes the product sync table. `clock` returns epoch seconds; tests replace it."""
+    """Reads and writes the product sync table. `clock` returns epoch seconds; tests replace it.
+
+    Writes are buffered and sent 25 items per BatchWriteItem request, so `flush` must follow
+    the last `put` of a run. A record lost to a crash before the flush costs one write to
+    Bemakers again on the next run, because the SKU then looks changed.
+    """
 
     def __init__(self, table_name: str, *, clock: Callable[[], float] = time.time) -> None:
         self._table_name = table_name
         self._clock = clock
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
 
     def load(self, connection_id: str) -> dict[str, ProductSyncRecord]:
         """Return every SKU's record of the connection, keyed by SKU."""
@@ -74,7 +84,7 @@ class ProductSyncStore:
         active: bool,
         error: TargetErrorRecord | None = None,
     ) -> ProductSyncRecord:
-        """Write one SKU's record, replacing the earlier one, and return it."""
+        """Buffer one SKU's record, replacing the earlier one, and return it. Sends a full batch."""
         record = ProductSyncRecord(
             sku=sku,
             kind=kind,
@@ -88,8 +98,21 @@ class ProductSyncStore:
         item: dict[str, Any] = {"connection_id": connection_id, **record.model_dump(exclude_none=True)}
         if error is not None:
             item["error"] = error.model_dump(exclude_none=True)
-        dynamodb_table(self._table_name).put_item(Item=item)
+        # A later record of the same SKU replaces the buffered one: a batch must not name a key twice.
+        self._pending[(connection_id, sku)] = item
+        if len(self._pending) >= WRITE_BATCH_SIZE:
+            self.flush()
         return record
+
+    def flush(self) -> None:
+        """Write the buffered records. The batch writer sends again what DynamoDB leaves unprocessed."""
+        if not self._pending:
+            return
+        items = list(self._pending.values())
+        self._pending.clear()
+        with dynamodb_table(self._table_name).batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=item)
 
 
 def _record_from_item(item: dict[str, Any]) -> ProductSyncRecord:

@@ -163,17 +163,21 @@ def import_connection(
     sync = _ProductSync(
         runtime, connection.connection_id, settings, client, report, update_fields=update_fields, force=force
     )
-    for done, product in enumerate(catalogue.products, start=1):
-        if _out_of_time(time_left):
-            report.complete = False
-            break
-        sync.sync_product(product)
-        if progress is not None:
-            progress(done, len(catalogue.products))
+    try:
+        for done, product in enumerate(catalogue.products, start=1):
+            if _out_of_time(time_left):
+                report.complete = False
+                break
+            sync.sync_product(product)
+            if progress is not None:
+                progress(done, len(catalogue.products))
 
-    # Deleted products show up only as SKUs missing from a full read.
-    if report.complete and report.full_read and settings.deactivate_removed:
-        sync.deactivate_missing(catalogue.source_skus, time_left)
+        # Deleted products show up only as SKUs missing from a full read.
+        if report.complete and report.full_read and settings.deactivate_removed:
+            sync.deactivate_missing(catalogue.source_skus, time_left)
+    finally:
+        # Also when Bemakers became unavailable part-way: what it accepted stays recorded.
+        runtime.product_sync.flush()
     if report.complete and source.supports_changes:
         runtime.cursors.advance(connection.connection_id, CURSOR_NAME, now)
         if report.full_read:
