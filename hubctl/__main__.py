@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--burst-budget-seconds",
         type=float,
-        default=300,
+        default=180,
         help="seconds the burst may take; it stops at the last checkpoint that fits (default %(default)s)",
     )
     bench.add_argument(
