@@ -27,7 +27,7 @@ $(SAM_VENV)/.installed:
 demo: $(VENV)/.installed
 	$(PY) -m hubctl demo
 
-# Writes docs/benchmarks.md in about 7 minutes after the first install and build.
+# Writes docs/benchmarks.md in about 8 minutes on a fresh clone, installs and build included.
 bench: $(VENV)/.installed sam-build
 	$(PY) -m hubctl bench --output docs/benchmarks.md
 
