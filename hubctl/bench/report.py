@@ -484,8 +484,8 @@ def _burst(report: Report) -> str:
     if figures.orders < figures.planned[-1]:
         stopped = f"""
 It stopped at {figures.orders:,} of the planned checkpoints ({planned} orders). At the rate measured,
-the next checkpoint would not have ended within the burst's budget of {figures.budget_seconds:.0f} seconds, which
-keeps `make bench` under 10 minutes. The CPU per order in each segment shows whether the
+the next checkpoint would not have ended within the burst's budget of {figures.budget_seconds:.0f} seconds
+(`--burst-budget-seconds`, whose default keeps `make bench` under 10 minutes). The CPU per order in each segment shows whether the
 hub's cost per order grows with the orders already stored; the rate also moves with other
 load on the machine (see the load average at the top). Moto and the sandbox handle every
 call in Python on this machine's {report.machine.cores} cores, beside the hub, so the rate here is far
