@@ -105,16 +105,27 @@ def _sqs_events(stack: BenchStack, function: str, messages: list[DocumentChanged
     return [events.sqs_event(records[start : start + size]) for start in range(0, len(records), size)]
 
 
-def _order_message(index: int, *, status: str) -> DocumentChanged:
-    payload = order_payload(index, lines=TRANSFER_ORDER_LINES, status=status)
+def _message(kind: DocumentKind, payload: dict[str, Any]) -> DocumentChanged:
+    """Build the queue message the webhook would send for this document."""
     return DocumentChanged(
         connection_id=DEMO_CONNECTION,
-        kind="order",
+        kind=kind,
         document_id=payload["id"],
         version=version_of(datetime.fromisoformat(payload["updated_at"])),
         source="webhook",
         snapshot=payload,
     )
+
+
+def _order_message(index: int, *, status: str) -> DocumentChanged:
+    return _message("order", order_payload(index, lines=TRANSFER_ORDER_LINES, status=status))
+
+
+def _transfer_quietly(stack: BenchStack, orders: list[DocumentChanged]) -> None:
+    """Transfer orders as set-up for another scenario, outside its measurements."""
+    with stack.quiet():
+        for event in _sqs_events(stack, "OrderTransferFunction", orders):
+            _check_batch(stack.local.invoke("OrderTransferFunction", event))
 
 
 def _prepare_order_transfer(stack: BenchStack, start: int, count: int) -> Workload:
@@ -138,23 +149,9 @@ def _prepare_credit_note_transfer(stack: BenchStack, start: int, count: int) -> 
     stack.use_connection(economic_only=True)
     # Credit notes need booked invoices: the demo connection books an order when it is completed.
     orders = [_order_message(index, status="completed") for index in range(start, start + count)]
-    with stack.quiet():
-        for event in _sqs_events(stack, "OrderTransferFunction", orders):
-            _check_batch(stack.local.invoke("OrderTransferFunction", event))
+    _transfer_quietly(stack, orders)
 
-    messages = []
-    for index in range(start, start + count):
-        payload = credit_note_payload(index)
-        messages.append(
-            DocumentChanged(
-                connection_id=DEMO_CONNECTION,
-                kind="credit_note",
-                document_id=payload["id"],
-                version=version_of(datetime.fromisoformat(payload["updated_at"])),
-                source="webhook",
-                snapshot=payload,
-            )
-        )
+    messages = [_message("credit_note", credit_note_payload(index)) for index in range(start, start + count)]
     return Workload(
         events=_sqs_events(stack, "CreditNoteTransferFunction", messages),
         documents=[("credit_note", message.document_id) for message in messages],
@@ -206,19 +203,8 @@ def _prepare_fulfillment_import(stack: BenchStack, start: int, count: int) -> Wo
     for index in range(_FULFILLMENT_FIRST_ORDER + start, _FULFILLMENT_FIRST_ORDER + start + count):
         payload = order_payload(index, lines=TRANSFER_ORDER_LINES) | {"fulfilled_from": WAREHOUSE_LOCATION}
         stack.bemakers.put_order(payload)
-        messages.append(
-            DocumentChanged(
-                connection_id=DEMO_CONNECTION,
-                kind="order",
-                document_id=payload["id"],
-                version=version_of(datetime.fromisoformat(payload["updated_at"])),
-                source="webhook",
-                snapshot=payload,
-            )
-        )
-    with stack.quiet():
-        for event in _sqs_events(stack, "OrderTransferFunction", messages):
-            _check_batch(stack.local.invoke("OrderTransferFunction", event))
+        messages.append(_message("order", payload))
+    _transfer_quietly(stack, messages)
     for offset, message in enumerate(messages):
         stack.ongoing.ship_parcel(
             str(message.snapshot["number"]),

@@ -9,18 +9,23 @@ base URL, such as `https://api.ongoingsystems.se/<warehouse>/api/v1`. `PUT /orde
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import requests
-from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError
+from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from hub.connections import OngoingSettings
 from hub.connectors.http import JsonHttpClient
-from hub.errors import ConfigurationError, TargetRejected, TargetUnavailable, validation_paths
+from hub.connectors.responses import (
+    error_body,
+    load_decimal_json,
+    model_mismatch,
+    parse_list,
+    parse_model,
+)
+from hub.errors import ConfigurationError, TargetRejected, TargetUnavailable
 from hub.models import ongoing
 from hub.secrets import OngoingCredentials, read_secret
 
@@ -29,7 +34,6 @@ TARGET = "ongoing"
 ORDERS_PAGE_SIZE = 100
 ARTICLES_PAGE_SIZE = 500
 
-_Model = TypeVar("_Model", bound=BaseModel)
 _ORDERS = TypeAdapter(list[ongoing.Order])
 _ARTICLES = TypeAdapter(list[ongoing.Article])
 _INVENTORY = TypeAdapter(list[ongoing.ArticleInventoryPerWarehouse])
@@ -104,8 +108,8 @@ class OngoingClient:
 
     def put_order(self, body: dict[str, Any]) -> ongoing.PutResponse:
         """Create or update the order with the body's `orderNumber`."""
-        return _parse(
-            self._checked(self._http.request("PUT", "/orders", json_body=body)), ongoing.PutResponse
+        return parse_model(
+            TARGET, self._checked(self._http.request("PUT", "/orders", json_body=body)), ongoing.PutResponse
         )
 
     def find_order(self, order_number: str) -> ongoing.Order | None:
@@ -113,7 +117,7 @@ class OngoingClient:
         response = self._http.request(
             "GET", "/orders", params={"goodsOwnerId": self.goods_owner_id, "orderNumber": order_number}
         )
-        orders = _parse_list(self._checked(response), _ORDERS)
+        orders = parse_list(TARGET, self._checked(response), _ORDERS)
         return orders[0] if orders else None
 
     def get_order(self, order_id: int) -> ongoing.Order | None:
@@ -121,7 +125,7 @@ class OngoingClient:
         response = self._http.request("GET", f"/orders/{order_id}")
         if response.status_code == 404:
             return None
-        return _parse(self._checked(response), ongoing.Order)
+        return parse_model(TARGET, self._checked(response), ongoing.Order)
 
     def cancel_order(self, order_id: int) -> None:
         """Cancel the order. Raises TargetRejected when the warehouse refuses."""
@@ -137,7 +141,9 @@ class OngoingClient:
                 "orderIdFrom": order_id_from,
                 "maxOrdersToGet": ORDERS_PAGE_SIZE,
             }
-            page = _parse_list(self._checked(self._http.request("GET", "/orders", params=params)), _ORDERS)
+            page = parse_list(
+                TARGET, self._checked(self._http.request("GET", "/orders", params=params)), _ORDERS
+            )
             yield from page
             if len(page) < ORDERS_PAGE_SIZE:
                 return
@@ -148,7 +154,7 @@ class OngoingClient:
     def put_return_order(self, body: dict[str, Any]) -> ongoing.PutResponse:
         """Create or update the return order with the body's `returnOrderNumber`."""
         response = self._http.request("PUT", "/returnOrders", json_body=body)
-        return _parse(self._checked(response), ongoing.PutResponse)
+        return parse_model(TARGET, self._checked(response), ongoing.PutResponse)
 
     def find_return_orders(self, customer_order_number: str) -> list[ongoing.ReturnOrder]:
         """Return the return orders of one customer order."""
@@ -157,7 +163,7 @@ class OngoingClient:
             "/returnOrders",
             params={"goodsOwnerId": self.goods_owner_id, "customerOrderNumbers": customer_order_number},
         )
-        return _parse_list(self._checked(response), _RETURN_ORDERS)
+        return parse_list(TARGET, self._checked(response), _RETURN_ORDERS)
 
     # -- articles and stock -----------------------------------------------------------------------
 
@@ -170,8 +176,8 @@ class OngoingClient:
             "articleSystemIdFrom": article_system_id_from,
             "maxArticlesToGet": limit,
         }
-        articles = _parse_list(
-            self._checked(self._http.request("GET", "/articles", params=params)), _ARTICLES
+        articles = parse_list(
+            TARGET, self._checked(self._http.request("GET", "/articles", params=params)), _ARTICLES
         )
         return sorted(articles, key=lambda article: article.article_system_id)
 
@@ -210,7 +216,7 @@ class OngoingClient:
             "articleNumbers": list(article_numbers),
         }
         response = self._http.request("GET", "/articles/inventoryPerWarehouse", params=params)
-        return _parse_list(self._checked(response), _INVENTORY)
+        return parse_list(TARGET, self._checked(response), _INVENTORY)
 
     # -- responses ----------------------------------------------------------------------------
 
@@ -230,69 +236,23 @@ class OngoingClient:
         )
 
 
-def _parse(response: requests.Response, model: type[_Model]) -> _Model:
-    try:
-        return model.model_validate_json(response.content or b"{}")
-    except ValidationError as error:
-        raise TargetRejected(
-            TARGET,
-            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
-            status=response.status_code,
-        ) from None
-
-
-def _parse_list(response: requests.Response, adapter: TypeAdapter[list[Any]]) -> list[Any]:
-    try:
-        parsed: list[Any] = adapter.validate_json(response.content or b"[]")
-    except ValidationError as error:
-        raise TargetRejected(
-            TARGET,
-            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
-            status=response.status_code,
-        ) from None
-    return parsed
-
-
 def _parse_records(response: requests.Response, adapter: TypeAdapter[list[Any]]) -> list[Any]:
     """Parse a list of raw records, reading JSON decimals as Decimal so that prices stay exact."""
-    try:
-        raw = json.loads(response.content or b"[]", parse_float=Decimal)
-    except ValueError:
-        raise TargetRejected(
-            TARGET, f"{_path(response)} answer is not valid JSON", status=response.status_code
-        ) from None
+    raw = load_decimal_json(TARGET, response, b"[]")
     try:
         parsed: list[Any] = adapter.validate_python(raw)
     except ValidationError as error:
-        raise TargetRejected(
-            TARGET,
-            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
-            status=response.status_code,
-        ) from None
+        raise model_mismatch(TARGET, response, error) from None
     return parsed
 
 
-def _path(response: requests.Response) -> str:
-    """Return the request's method and path without the query string, which names the goods owner's data."""
-    request = response.request
-    return f"{request.method} {request.path_url.split('?', 1)[0]}"
-
-
-def _error_body(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _error_message(response: requests.Response) -> str:
-    message = _error_body(response).get("message")
+    message = error_body(response).get("message")
     if isinstance(message, str) and message:
         return message
     return f"HTTP {response.status_code}"
 
 
 def _error_code(response: requests.Response) -> str | None:
-    code = _error_body(response).get("errorCode")
+    code = error_body(response).get("errorCode")
     return str(code) if code is not None else None

@@ -10,19 +10,26 @@ ZettleCredentialsRejected, a TargetUnavailable, so the work stays queued and the
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hub.connections import ZettleSettings
 from hub.connectors.http import JsonHttpClient
-from hub.errors import TargetRejected, TargetUnavailable, validation_paths
+from hub.connectors.responses import (
+    error_body,
+    load_decimal_json,
+    model_mismatch,
+    parse_list,
+    parse_model,
+    request_path,
+)
+from hub.errors import TargetRejected, TargetUnavailable
 from hub.models import zettle
 from hub.observability import logger, metrics
 from hub.secrets import ZettleCredentials, read_secret
@@ -34,7 +41,6 @@ CREDENTIALS_METRIC = "ZettleCredentialsRejected"
 # token that lapses in flight.
 TOKEN_EXPIRY_MARGIN_SECONDS = 60
 
-_Model = TypeVar("_Model", bound=BaseModel)
 _PRODUCTS = TypeAdapter(list[zettle.Product])
 # Zettle's maximum page size of the library.
 LIBRARY_PAGE_SIZE = 500
@@ -79,7 +85,7 @@ class ZettleClient:
         # NOTE: one request reads the whole library. Zettle pages large libraries with a `Link`
         # header, which this client does not follow yet.
         response = self._call(self._products, "GET", "/organizations/self/products/v2")
-        return _parse_list(response, _PRODUCTS)
+        return parse_list(TARGET, response, _PRODUCTS)
 
     def library_products(self) -> list[dict[str, Any]]:
         """Return every product of the merchant's library as Zettle sends it, following the pages.
@@ -104,7 +110,7 @@ class ZettleClient:
         if not url.startswith(f"{base}/"):
             raise TargetRejected(
                 TARGET,
-                f"{_path(response)} links its next page outside products_url",
+                f"{request_path(response)} links its next page outside products_url",
                 status=response.status_code,
             )
         return url.removeprefix(base)
@@ -115,7 +121,9 @@ class ZettleClient:
         """Return the uuid of the organisation's location of this type (one each, made by Zettle)."""
         if self._locations is None:
             response = self._call(self._inventory, "GET", "/organizations/self/locations")
-            self._locations = {location.type: location.uuid for location in _parse_list(response, _LOCATIONS)}
+            self._locations = {
+                location.type: location.uuid for location in parse_list(TARGET, response, _LOCATIONS)
+            }
         if location_type not in self._locations:
             raise TargetRejected(TARGET, f"Zettle has no {location_type} location", status=404)
         return self._locations[location_type]
@@ -124,7 +132,7 @@ class ZettleClient:
         """Return the balances of one location and the products Zettle tracks."""
         location = self.location_uuid(location_type)
         response = self._call(self._inventory, "GET", f"/organizations/self/inventory/locations/{location}")
-        return _parse(response, zettle.LocationBalances)
+        return parse_model(TARGET, response, zettle.LocationBalances)
 
     def move(
         self,
@@ -189,7 +197,7 @@ class ZettleClient:
         response = self._oauth.request("POST", "/token", data=form)
         if response.status_code in (400, 401, 403):
             # OAuth answers a bad grant with 400 `invalid_grant` (RFC 6749, section 5.2).
-            error = _error_body(response).get("error")
+            error = error_body(response).get("error")
             raise self._credentials_rejected(
                 f"Zettle rejected the API key (HTTP {response.status_code} {error or 'no error code'}):"
                 " create a new API key in Zettle and put it in the connection's secret",
@@ -201,7 +209,7 @@ class ZettleClient:
                 f"the Zettle token request failed with HTTP {response.status_code}",
                 status=response.status_code,
             )
-        token = _parse(response, zettle.AccessToken)
+        token = parse_model(TARGET, response, zettle.AccessToken)
         self._token = token.access_token
         self._token_expires_at = self._clock() + max(token.expires_in - TOKEN_EXPIRY_MARGIN_SECONDS, 0)
         logger.info("Zettle access token fetched", expires_in_seconds=token.expires_in)
@@ -230,73 +238,28 @@ def whole_units(quantity: Decimal) -> int | None:
     return int(quantity)
 
 
-def _parse(response: requests.Response, model: type[_Model]) -> _Model:
-    try:
-        return model.model_validate_json(response.content or b"{}")
-    except ValidationError as error:
-        raise TargetRejected(
-            TARGET,
-            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
-            status=response.status_code,
-        ) from None
-
-
-def _parse_list(response: requests.Response, adapter: TypeAdapter[list[Any]]) -> list[Any]:
-    try:
-        parsed: list[Any] = adapter.validate_json(response.content or b"[]")
-    except ValidationError as error:
-        raise TargetRejected(
-            TARGET,
-            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
-            status=response.status_code,
-        ) from None
-    return parsed
-
-
 def _parse_library_page(response: requests.Response) -> list[dict[str, Any]]:
     """Return the products of one `LibraryResponse` page, with JSON decimals read as Decimal."""
-    try:
-        page = json.loads(response.content or b"{}", parse_float=Decimal)
-    except ValueError:
-        raise TargetRejected(
-            TARGET, f"{_path(response)} answer is not valid JSON", status=response.status_code
-        ) from None
+    page = load_decimal_json(TARGET, response, b"{}")
     products = page.get("products", []) if isinstance(page, dict) else None
     if not isinstance(products, list):
         raise TargetRejected(
-            TARGET, f"{_path(response)} answer has no list of products", status=response.status_code
+            TARGET, f"{request_path(response)} answer has no list of products", status=response.status_code
         )
     try:
         _PRODUCTS.validate_python(products)
     except ValidationError as error:
-        raise TargetRejected(
-            TARGET,
-            f"{_path(response)} answer fails the expected model at {validation_paths(error)[:5]}",
-            status=response.status_code,
-        ) from None
+        raise model_mismatch(TARGET, response, error) from None
     return products
 
 
-def _path(response: requests.Response) -> str:
-    request = response.request
-    return f"{request.method} {request.path_url.split('?', 1)[0]}"
-
-
-def _error_body(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _error_message(response: requests.Response) -> str:
-    message = _error_body(response).get("developerMessage")
+    message = error_body(response).get("developerMessage")
     if isinstance(message, str) and message:
         return message
-    return f"{_path(response)} failed with HTTP {response.status_code}"
+    return f"{request_path(response)} failed with HTTP {response.status_code}"
 
 
 def _error_type(response: requests.Response) -> str | None:
-    error_type = _error_body(response).get("errorType")
+    error_type = error_body(response).get("errorType")
     return str(error_type) if error_type is not None else None
