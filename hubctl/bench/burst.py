@@ -6,8 +6,8 @@ item, message and request they receive, so their memory grows with the number of
 by design. The memory of this process is therefore the hub's own.
 
 Deliveries arrive in chunks, and the queue is drained after each chunk, so the queue
-stays short: moto's SQS scans every message of a queue on each receive and delete, which
-would make a long queue cost moto, not the hub, time that grows with its length.
+stays short. Moto's SQS scans every message of a queue on each receive and delete, so a
+long queue would cost moto, not the hub, time that grows with its length.
 
 The burst stops at the first checkpoint after which the next one would not fit in the
 time budget at the rate measured so far.

@@ -129,7 +129,7 @@ def measure(recorder: AwsCallRecorder, *, variants: int = VARIANTS) -> ProductFi
 
 
 def summary_row(figures: ProductFigures) -> list[str]:
-    """The row of the figures-against-targets table."""
+    """Build the row of the figures-against-targets table."""
     met = figures.unchanged.bemakers_writes == 0 and figures.after_change.bemakers_writes == figures.changed
     return [
         f"Products: {figures.variants:,} variants, unchanged and {CHANGED_SHARE:.0%} changed",
@@ -141,7 +141,7 @@ def summary_row(figures: ProductFigures) -> list[str]:
 
 
 def section(figures: ProductFigures) -> str:
-    """The Products section of docs/benchmarks.md."""
+    """Render the Products section of docs/benchmarks.md."""
     rows = [
         [
             label,

@@ -246,7 +246,7 @@ Every function of `template.yaml` that has a scenario, invoked through its real 
 with events shaped as AWS sends them: {report.runs} warm runs of {report.units} units each after one cold
 run, medians of the runs. CPU is the invoking thread's `time.thread_time()`: the sandboxes
 respond on their own threads, so their work is not in it. With moto in this process, the
-time inside botocore calls is moto's emulation plus botocore's own work; with moto in a
+time inside botocore calls is moto's emulation plus botocore's own work. With moto in a
 child process it is botocore's client work and the loopback HTTP only, as on Lambda minus
 TLS. Wall time includes waiting for the sandboxes and, on a loaded machine, for a CPU.
 

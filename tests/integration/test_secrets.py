@@ -102,7 +102,7 @@ def test_missing_secret_of_a_group_is_named(hub: LocalHub) -> None:
         read_secret(MISSING, EconomicCredentials)
 
 
-def test_other_secrets_of_a_group_with_a_missing_one_are_read(hub: LocalHub) -> None:
+def test_group_with_missing_secret_reads_others(hub: LocalHub) -> None:
     group_secrets([BEMAKERS, ECONOMIC, MISSING])
     assert read_secret(BEMAKERS, BemakersCredentials).api_token == TOKEN
 

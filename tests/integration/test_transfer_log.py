@@ -137,7 +137,7 @@ def test_latest_step_finds_newest_transfer(environment: DemoEnvironment) -> None
     assert latest is not None and latest.document_id == "ord_1001"
 
 
-def test_journey_shows_step_whose_worker_stopped_before_it_ended(environment: DemoEnvironment) -> None:
+def test_journey_shows_unended_step(environment: DemoEnvironment) -> None:
     # A worker that stops after taking the lease writes no log item; the target record shows it.
     environment.ledger.claim(DEMO_CONNECTION, "order", "ord_stalled", "economic", version=1, lease_seconds=60)
     journey = environment.ledger.journey(DEMO_CONNECTION, "order", "ord_stalled")

@@ -113,14 +113,14 @@ class EconomicClient:
         Only exact matches count: e-conomic's `$eq:` ignores case, and an invoice line must
         name its product by the exact number.
         """
-        wanted = set(product_numbers)
+        requested = set(product_numbers)
         found: dict[str, dict[str, Any]] = {}
-        ordered = sorted(wanted)
+        ordered = sorted(requested)
         for start in range(0, len(ordered), PRODUCT_LOOKUP_CHUNK):
             chunk = ordered[start : start + PRODUCT_LOOKUP_CHUNK]
             expression = "$or:".join(filter_equals("productNumber", number) for number in chunk)
             for product in self._find_all("/products", expression):
-                if product.get("productNumber") in wanted:
+                if product.get("productNumber") in requested:
                     found[str(product["productNumber"])] = product
         return found
 

@@ -4,9 +4,9 @@ Zettle's Pusher API posts a JSON message whose `payload` is a string and whose `
 `payload` are signed with HMAC-SHA256 under the subscription's signing key; the hex digest is in
 `X-iZettle-Signature`. An unsigned or wrongly signed message gets 401, an unknown connection 404,
 a malformed one 400. An inventory event runs the import of the connection's Zettle stock at once
-and answers 200. A product event does the same with the product import, through the same code
+and returns 200. A product event does the same with the product import, through the same code
 as the schedule, when the connection's product source is Zettle. Other events get 200 and are
-ignored. When Zettle or Bemakers cannot be reached, the answer is 503 so Zettle retries, and
+ignored. When Zettle or Bemakers cannot be reached, the response is 503 so Zettle retries, and
 the scheduled import catches up regardless.
 """
 
